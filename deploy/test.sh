@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs Ferry's whole test suite. Installs what the tests need (Debian's docker-registry and skopeo)
+# when it is missing, then runs every test with Maven against real registry processes on loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing test dependencies: ${need[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
+fi
+
+exec mvn -B -ntp verify "$@"

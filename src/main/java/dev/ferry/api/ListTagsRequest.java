@@ -1,0 +1,21 @@
+package dev.ferry.api;
+
+import dev.ferry.registry.AccessOptions;
+
+/**
+ * {@code skopeo list-tags} as JSON.
+ *
+ * @param repository {@code docker://HOST/REPO} without tag or digest
+ */
+public record ListTagsRequest(String repository, Boolean tlsVerify, String creds, String registryToken, Boolean noCreds,
+                              Integer retryTimes) {
+
+    AccessOptions access() {
+        return new AccessOptions(creds, registryToken, noCreds, tlsVerify, retryTimes);
+    }
+
+    @Override
+    public String toString() {
+        return "ListTagsRequest[repository=" + repository + ", " + access() + "]";
+    }
+}

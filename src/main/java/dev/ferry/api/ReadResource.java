@@ -1,0 +1,94 @@
+package dev.ferry.api;
+
+import dev.ferry.config.FerryConfig;
+import dev.ferry.error.FerryException;
+import dev.ferry.error.ProblemType;
+import dev.ferry.inspect.InspectOptions;
+import dev.ferry.inspect.InspectResult;
+import dev.ferry.inspect.InspectService;
+import dev.ferry.oci.Digest;
+import dev.ferry.oci.ImageReference;
+import dev.ferry.oci.Platform;
+import dev.ferry.registry.RegistryAccess;
+import dev.ferry.registry.RegistryAccessFactory;
+import dev.ferry.registry.RegistryClient;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.Map;
+
+/** The reads, answered at once: inspect, list-tags, manifest-digest. Thin: parse, delegate, shape. */
+@Path("/api/v1")
+public class ReadResource {
+    private final InspectService inspect;
+    private final RegistryClient registry;
+    private final RegistryAccessFactory access;
+    private final FerryConfig config;
+
+    public ReadResource(InspectService inspect, RegistryClient registry, RegistryAccessFactory access, FerryConfig config) {
+        this.inspect = inspect;
+        this.registry = registry;
+        this.access = access;
+        this.config = config;
+    }
+
+    @POST
+    @Path("/inspect")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces({MediaType.APPLICATION_JSON, "*/*"})
+    public Uni<Response> inspect(InspectRequest body) {
+        return Futures.uni(() -> {
+            InspectRequest r = RequestFields.body(body);
+            ImageReference image = RequestFields.image("image", r.image());
+            RegistryAccess a = access.forReference(image, r.access(), "");
+            InspectOptions o = new InspectOptions(image, a, Boolean.TRUE.equals(r.raw()), Boolean.TRUE.equals(r.config()),
+                    Boolean.TRUE.equals(r.noTags()), platform(r));
+            return inspect.inspect(o);
+        }).map(ReadResource::toResponse);
+    }
+
+    private Platform platform(InspectRequest r) {
+        String os = RequestFields.optionalToken("overrideOs", r.overrideOs());
+        String arch = RequestFields.optionalToken("overrideArch", r.overrideArch());
+        String variant = RequestFields.optionalToken("overrideVariant", r.overrideVariant());
+        FerryConfig.DefaultPlatform d = config.platform();
+        String v = variant != null ? variant : (arch == null ? d.variant().orElse(null) : null);
+        return Platform.of(os != null ? os : d.os(), arch != null ? arch : d.arch(), v);
+    }
+
+    private static Response toResponse(InspectResult result) {
+        if (result instanceof InspectResult.Raw raw) {
+            return Response.ok(raw.bytes(), raw.contentType()).build();
+        }
+        return Response.ok(((InspectResult.Json) result).document(), MediaType.APPLICATION_JSON).build();
+    }
+
+    @POST
+    @Path("/list-tags")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Uni<ListTagsResponse> listTags(ListTagsRequest body) {
+        return Futures.uni(() -> {
+            ListTagsRequest r = RequestFields.body(body);
+            ImageReference repo = RequestFields.repository("repository", r.repository());
+            RegistryAccess a = access.forReference(repo, r.access(), "");
+            return registry.tagList(a, repo).map(tags -> new ListTagsResponse(repo.name(), tags));
+        });
+    }
+
+    @POST
+    @Path("/manifest-digest")
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, String> manifestDigest(byte[] manifest) {
+        if (manifest == null || manifest.length == 0) {
+            throw new FerryException(ProblemType.INVALID_MANIFEST, "the request body must be a manifest");
+        }
+        ManifestDigests.requireJsonObject(manifest);
+        return Map.of("digest", Digest.sha256Of(manifest).toString());
+    }
+}

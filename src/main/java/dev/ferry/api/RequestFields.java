@@ -1,0 +1,56 @@
+package dev.ferry.api;
+
+import dev.ferry.error.FerryException;
+import dev.ferry.error.ProblemType;
+import dev.ferry.oci.ImageReference;
+import dev.ferry.oci.OciFormatException;
+import dev.ferry.oci.UnsupportedTransportException;
+import java.util.List;
+
+/** Validation of request fields shared by the resources, with errors that name the field. */
+final class RequestFields {
+    private RequestFields() {
+    }
+
+    static <T> T body(T body) {
+        if (body == null) {
+            throw new FerryException(ProblemType.INVALID_REQUEST, "a JSON request body is required");
+        }
+        return body;
+    }
+
+    static String required(String field, String value) {
+        if (value == null || value.isBlank()) {
+            throw FerryException.invalidField(field, "is required");
+        }
+        return value;
+    }
+
+    static ImageReference image(String field, String value) {
+        try {
+            return ImageReference.parse(required(field, value));
+        } catch (OciFormatException e) {
+            throw referenceProblem(field, e);
+        }
+    }
+
+    static ImageReference repository(String field, String value) {
+        try {
+            return ImageReference.parseRepository(required(field, value));
+        } catch (OciFormatException e) {
+            throw referenceProblem(field, e);
+        }
+    }
+
+    static String optionalToken(String field, String value) {
+        if (value != null && (value.isBlank() || value.length() > 64 || !value.matches("[A-Za-z0-9._-]+"))) {
+            throw FerryException.invalidField(field, "must be a short word of letters, digits, '.', '_' or '-'");
+        }
+        return value;
+    }
+
+    private static FerryException referenceProblem(String field, OciFormatException e) {
+        ProblemType type = e instanceof UnsupportedTransportException ? ProblemType.UNSUPPORTED_TRANSPORT : ProblemType.INVALID_REFERENCE;
+        return new FerryException(type, field + ": " + e.getMessage(), List.of(new FerryException.FieldError(field, e.getMessage())), e);
+    }
+}

@@ -1,0 +1,125 @@
+package dev.ferry.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * All of Ferry's own configuration, one tree under {@code ferry.}. Every property has a default,
+ * so Ferry runs with no configuration at all; the README's configuration reference lists the same.
+ */
+@ConfigMapping(prefix = "ferry")
+public interface FerryConfig {
+
+    /** Platform chosen from a multi-platform image when the request does not override it (skopeo uses the host's). */
+    DefaultPlatform platform();
+
+    /** Which registries Ferry may contact at all. */
+    RegistryPolicy registryPolicy();
+
+    /** Per-registry settings, keyed by exact host[:port] (quote keys that contain a colon). */
+    Map<String, RegistrySettings> registries();
+
+    /**
+     * containers auth.json / docker config.json to read credentials from, as skopeo's --authfile.
+     * When unset: $REGISTRY_AUTH_FILE, then $XDG_RUNTIME_DIR/containers/auth.json, then ~/.docker/config.json.
+     */
+    Optional<String> authFile();
+
+    /** Outbound HTTP behaviour towards registries. */
+    Http http();
+
+    /** Caps on what is read into memory from a registry. */
+    Limits limits();
+
+    interface DefaultPlatform {
+        /** Operating system, like skopeo's --override-os. */
+        @WithDefault("linux")
+        String os();
+
+        /** CPU architecture, like skopeo's --override-arch. */
+        @WithDefault("amd64")
+        String arch();
+
+        /** Architecture variant, like skopeo's --override-variant. */
+        Optional<String> variant();
+    }
+
+    interface RegistryPolicy {
+        /** host[:port] glob patterns ({@code *} matches any run of characters) that may be contacted. */
+        @WithDefault("*")
+        List<String> allow();
+
+        /** host[:port] glob patterns that may never be contacted; deny wins over allow. */
+        Optional<List<String>> deny();
+    }
+
+    interface RegistrySettings {
+        /** User name for this registry (used when the request carries no credentials). */
+        Optional<String> username();
+
+        /** Password for this registry. Prefer password-file or an environment variable. */
+        Optional<String> password();
+
+        /** File whose first line is the password. */
+        Optional<String> passwordFile();
+
+        /** PEM file with the CA certificates that this registry's TLS certificate chains to. */
+        Optional<String> caFile();
+    }
+
+    interface Http {
+        /** Time allowed to open a connection. */
+        @WithDefault("10s")
+        Duration connectTimeout();
+
+        /** A request fails if no byte moves for this long. */
+        @WithDefault("60s")
+        Duration idleTimeout();
+
+        /** Pooled connections per registry host (Vert.x's default of 5 is too small for parallel work). */
+        @WithDefault("32")
+        int maxConnectionsPerHost();
+
+        /** Retries after the first attempt for connection errors, 408, 429, 500, 502, 503 and 504. */
+        @WithDefault("3")
+        int retries();
+
+        /** First backoff delay; doubles per retry, with full jitter. */
+        @WithDefault("200ms")
+        Duration retryDelay();
+
+        /** Longest wait between attempts, also the cap for a registry's Retry-After. */
+        @WithDefault("10s")
+        Duration maxRetryDelay();
+
+        /** How long a registry's discovered scheme and auth challenge are remembered. */
+        @WithDefault("5m")
+        Duration pingCacheTtl();
+    }
+
+    interface Limits {
+        /** Largest manifest read into memory (containers/image uses 4 MiB). */
+        @WithDefault("4194304")
+        int manifestBytes();
+
+        /** Largest image config read into memory. */
+        @WithDefault("4194304")
+        int configBytes();
+
+        /** Largest token or error body read into memory. */
+        @WithDefault("1048576")
+        int smallBodyBytes();
+
+        /** Tags asked for per tag-list page ({@code n}); the registry may send fewer and a Link to the next page. */
+        @WithDefault("1000")
+        int tagPageSize();
+
+        /** Most tag-list pages followed for one repository. */
+        @WithDefault("10000")
+        int tagPages();
+    }
+}

@@ -1,0 +1,61 @@
+package dev.ferry.error;
+
+/**
+ * Every problem Ferry can report, with its stable type URI, HTTP status and title.
+ * This is the single table that maps internal failures to HTTP (as Apicurio's HttpStatusCodeMap does);
+ * the README and openapi/ferry.yaml document the same list.
+ */
+public enum ProblemType {
+    INVALID_REQUEST("invalid-request", 400, "The request is invalid"),
+    INVALID_REFERENCE("invalid-reference", 400, "The image reference is invalid"),
+    UNSUPPORTED_TRANSPORT("unsupported-transport", 400, "The transport is not supported"),
+    INVALID_MANIFEST("invalid-manifest", 400, "The manifest is invalid"),
+    NOT_FOUND("not-found", 404, "Not found"),
+    REGISTRY_NOT_ALLOWED("registry-not-allowed", 403, "The registry is not allowed by policy"),
+    IMAGE_NOT_FOUND("image-not-found", 404, "The image was not found"),
+    REPOSITORY_NOT_FOUND("repository-not-found", 404, "The repository was not found"),
+    BLOB_NOT_FOUND("blob-not-found", 404, "The blob was not found"),
+    PLATFORM_NOT_FOUND("platform-not-found", 404, "No image for the requested platform"),
+    METHOD_NOT_ALLOWED("method-not-allowed", 405, "Method not allowed"),
+    NOT_ACCEPTABLE("not-acceptable", 406, "Not acceptable"),
+    PAYLOAD_TOO_LARGE("payload-too-large", 413, "The request body is too large"),
+    UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", 415, "Unsupported media type"),
+    REGISTRY_UNAUTHORIZED("registry-unauthorized", 401, "The registry refused the credentials"),
+    REGISTRY_FORBIDDEN("registry-forbidden", 403, "The registry denied access"),
+    UNSUPPORTED_MANIFEST("unsupported-manifest", 422, "The manifest is of a kind Ferry does not handle"),
+    REGISTRY_ERROR("registry-error", 502, "The registry answered with an error"),
+    REGISTRY_INVALID_RESPONSE("registry-invalid-response", 502, "The registry sent an invalid response"),
+    REGISTRY_RESPONSE_TOO_LARGE("registry-response-too-large", 502, "The registry sent a response larger than allowed"),
+    DIGEST_MISMATCH("digest-mismatch", 502, "Content from the registry does not match its digest"),
+    REGISTRY_UNREACHABLE("registry-unreachable", 502, "The registry could not be reached"),
+    REGISTRY_TIMEOUT("registry-timeout", 504, "The registry did not answer in time"),
+    INTERNAL("internal", 500, "Internal error");
+
+    private static final String PREFIX = "urn:ferry:problem:";
+    private final String slug;
+    private final int status;
+    private final String title;
+
+    ProblemType(String slug, int status, String title) {
+        this.slug = slug;
+        this.status = status;
+        this.title = title;
+    }
+
+    /** The stable, documented identifier, e.g. {@code urn:ferry:problem:image-not-found}. */
+    public String uri() {
+        return PREFIX + slug;
+    }
+
+    public String slug() {
+        return slug;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String title() {
+        return title;
+    }
+}

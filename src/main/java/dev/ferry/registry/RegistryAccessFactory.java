@@ -1,0 +1,70 @@
+package dev.ferry.registry;
+
+import dev.ferry.config.FerryConfig;
+import dev.ferry.error.FerryException;
+import dev.ferry.oci.ImageReference;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/** Builds the {@link RegistryAccess} for one side of an operation: policy first, then credentials. */
+@ApplicationScoped
+public class RegistryAccessFactory {
+    private final RegistryPolicy policy;
+    private final CredentialResolver credentials;
+    private final FerryConfig config;
+
+    public RegistryAccessFactory(RegistryPolicy policy, CredentialResolver credentials, FerryConfig config) {
+        this.policy = policy;
+        this.credentials = credentials;
+        this.config = config;
+    }
+
+    /**
+     * @param field prefix of the request fields these options came from ("" or "src"/"dest"), for error messages
+     */
+    public RegistryAccess forReference(ImageReference ref, AccessOptions options, String field) {
+        policy.check(ref.registry());
+        Credentials chosen = choose(ref.registry(), options, field);
+        boolean tlsVerify = options.tlsVerify() == null || options.tlsVerify();
+        int retries = options.retryTimes() == null ? config.http().retries() : options.retryTimes();
+        if (retries < 0 || retries > 20) {
+            throw FerryException.invalidField(name(field, "retryTimes"), "must be between 0 and 20");
+        }
+        return new RegistryAccess(ref.registry(), ref.endpointHost(), chosen, tlsVerify, retries);
+    }
+
+    private Credentials choose(String registry, AccessOptions o, String field) {
+        int given = (o.creds() != null ? 1 : 0) + (o.registryToken() != null ? 1 : 0) + (Boolean.TRUE.equals(o.noCreds()) ? 1 : 0);
+        if (given > 1) {
+            throw FerryException.invalidField(name(field, "creds"),
+                    "give at most one of " + name(field, "creds") + ", " + name(field, "registryToken") + " and " + name(field, "noCreds"));
+        }
+        if (Boolean.TRUE.equals(o.noCreds())) {
+            return Credentials.ANONYMOUS;
+        }
+        if (o.registryToken() != null) {
+            if (o.registryToken().isBlank() || o.registryToken().chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
+                throw FerryException.invalidField(name(field, "registryToken"), "must be a non-empty token of visible ASCII characters");
+            }
+            return new Credentials.RegistryToken(o.registryToken());
+        }
+        if (o.creds() != null) {
+            try {
+                Credentials.Basic basic = Credentials.parseUserPassword(o.creds());
+                if (basic.username().chars().anyMatch(c -> c < 0x20) || basic.password().chars().anyMatch(c -> c < 0x20)) {
+                    throw new IllegalArgumentException("credentials must not contain control characters");
+                }
+                return basic;
+            } catch (IllegalArgumentException e) {
+                throw FerryException.invalidField(name(field, "creds"), e.getMessage());
+            }
+        }
+        return credentials.configured(registry);
+    }
+
+    private static String name(String prefix, String field) {
+        if (prefix.isEmpty()) {
+            return field;
+        }
+        return prefix + Character.toUpperCase(field.charAt(0)) + field.substring(1);
+    }
+}

@@ -1,0 +1,455 @@
+package dev.ferry.registry.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.config.FerryConfig;
+import dev.ferry.error.FerryException;
+import dev.ferry.error.ProblemType;
+import dev.ferry.registry.Credentials;
+import dev.ferry.registry.RegistryAccess;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
+
+/**
+ * The wire to registries: endpoint discovery (https first, plain http only when TLS verification is off,
+ * as skopeo does), authentication (basic, bearer tokens with the narrowest scope, cached per registry +
+ * credentials + scope, one re-authentication on 401), retries with backoff and Retry-After, redirects
+ * without credentials to other hosts, and bounded body reads. Registry semantics live in
+ * {@link dev.ferry.registry.RegistryClient}, not here.
+ */
+@ApplicationScoped
+public class RegistryTransport {
+    private static final int MAX_REDIRECTS = 5;
+
+    private final Vertx vertx;
+    private final FerryConfig config;
+    private final ObjectMapper json;
+    private final HttpClients clients;
+    private final RetryPolicy retryPolicy;
+    private final TokenCache tokens = new TokenCache();
+    private final Map<String, Future<String>> tokenFetches = new ConcurrentHashMap<>();
+    private final Map<String, CachedEndpoint> endpoints = new ConcurrentHashMap<>();
+
+    /** Where a registry answers and what it asked for at {@code /v2/}. */
+    record Endpoint(String baseUrl, List<Challenge> challenges) {
+    }
+
+    private record CachedEndpoint(Future<Endpoint> endpoint, Instant expiresAt) {
+    }
+
+    public RegistryTransport(Vertx vertx, FerryConfig config, ObjectMapper json) {
+        this.vertx = vertx;
+        this.config = config;
+        this.json = json;
+        this.clients = new HttpClients(vertx, config);
+        this.retryPolicy = new RetryPolicy(config.http().retryDelay(), config.http().maxRetryDelay());
+    }
+
+    @PreDestroy
+    void close() {
+        clients.close();
+    }
+
+    /**
+     * Sends {@code call} to the registry of {@code access}: authenticated, retried, redirects followed.
+     * Succeeds with any final HTTP status (the caller gives it meaning); fails with a {@link FerryException}
+     * when the registry cannot be reached or a body exceeds its cap.
+     */
+    public Future<RegistryResponse> exchange(RegistryAccess access, RegistryCall call) {
+        return endpoint(access, call.action()).compose(ep -> authorizedExchange(ep, access, call, false));
+    }
+
+    /** The base URL ({@code scheme://host[:port]}) that the registry answers on. */
+    public Future<String> baseUrl(RegistryAccess access, String action) {
+        return endpoint(access, action).map(Endpoint::baseUrl);
+    }
+
+    private Future<RegistryResponse> authorizedExchange(Endpoint ep, RegistryAccess access, RegistryCall call, boolean reauthenticated) {
+        String url = absolute(ep, call);
+        return authorization(ep.challenges(), access, call.scope(), call.action()).compose(auth ->
+                sendWithRetries(access, call, url, auth, 0).compose(resp -> {
+                    if (resp.status() != 401 || reauthenticated || access.credentials() instanceof Credentials.RegistryToken) {
+                        return Future.succeededFuture(resp);
+                    }
+                    List<Challenge> challenges = Challenge.parse(resp.header("WWW-Authenticate"));
+                    Optional<Challenge> bearer = challenges.stream().filter(Challenge::isBearer).findFirst();
+                    boolean basicWorthTrying = challenges.stream().anyMatch(Challenge::isBasic)
+                            && access.credentials() instanceof Credentials.Basic && auth == null;
+                    if (bearer.isEmpty() && !basicWorthTrying) {
+                        return Future.succeededFuture(resp);
+                    }
+                    String scope = call.scope();
+                    if (bearer.isPresent()) {
+                        Challenge b = bearer.get();
+                        tokens.invalidate(tokenKey(b, access, scope));
+                        if ("insufficient_scope".equals(b.params().get("error")) && b.params().get("scope") != null) {
+                            scope = mergeScopes(scope, b.params().get("scope"));
+                        }
+                    }
+                    Endpoint refreshed = new Endpoint(ep.baseUrl(), challenges);
+                    endpoints.computeIfPresent(endpointKey(access), (k, c) -> new CachedEndpoint(Future.succeededFuture(refreshed), c.expiresAt()));
+                    RegistryCall again = new RegistryCall(call.method(), call.path(), call.headers(), call.body(), scope, call.action(), call.bodyLimit());
+                    return authorizedExchange(refreshed, access, again, true);
+                }));
+    }
+
+    private static String mergeScopes(String a, String b) {
+        Set<String> all = new LinkedHashSet<>();
+        if (a != null) {
+            all.addAll(List.of(a.split(" ")));
+        }
+        all.addAll(List.of(b.split(" ")));
+        all.remove("");
+        return String.join(" ", all);
+    }
+
+    private String absolute(Endpoint ep, RegistryCall call) {
+        String path = call.path();
+        if (path.startsWith("http://") || path.startsWith("https://")) {
+            URI target = URI.create(path);
+            URI base = URI.create(ep.baseUrl());
+            if (!target.getScheme().equals(base.getScheme()) || !target.getAuthority().equals(base.getAuthority())) {
+                throw new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE,
+                        call.action() + ": the registry pointed to another host (" + target.getAuthority() + ")");
+            }
+            return path;
+        }
+        return ep.baseUrl() + path;
+    }
+
+    // ---- endpoint discovery -------------------------------------------------------------------------
+
+    private static String endpointKey(RegistryAccess access) {
+        return access.endpoint() + '|' + access.tlsVerify();
+    }
+
+    private Future<Endpoint> endpoint(RegistryAccess access, String action) {
+        String key = endpointKey(access);
+        Instant now = Instant.now();
+        CachedEndpoint cached = endpoints.get(key);
+        if (cached != null && now.isBefore(cached.expiresAt()) && !cached.endpoint().failed()) {
+            return cached.endpoint();
+        }
+        Future<Endpoint> discovered = ping(access, action);
+        CachedEndpoint entry = new CachedEndpoint(discovered, now.plus(config.http().pingCacheTtl()));
+        endpoints.put(key, entry);
+        discovered.onFailure(t -> endpoints.remove(key, entry));
+        return discovered;
+    }
+
+    private Future<Endpoint> ping(RegistryAccess access, String action) {
+        String https = "https://" + access.endpoint();
+        if (access.tlsVerify()) {
+            return pingAt(https, access, access.retries(), action);
+        }
+        return pingAt(https, access, 0, action)
+                .recover(tlsFailed -> pingAt("http://" + access.endpoint(), access, access.retries(), action));
+    }
+
+    private Future<Endpoint> pingAt(String base, RegistryAccess access, int retries, String action) {
+        RegistryCall ping = RegistryCall.get("/v2/", null, action, config.limits().smallBodyBytes());
+        RegistryAccess pingAccess = new RegistryAccess(access.registry(), access.endpoint(), Credentials.ANONYMOUS, access.tlsVerify(), retries);
+        return sendWithRetries(pingAccess, ping, base + "/v2/", null, 0).compose(resp -> {
+            if (resp.status() == 401) {
+                return Future.succeededFuture(new Endpoint(base, Challenge.parse(resp.header("WWW-Authenticate"))));
+            }
+            if (resp.isSuccess() || resp.status() == 403) {
+                return Future.succeededFuture(new Endpoint(base, List.of()));
+            }
+            return Future.failedFuture(new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE,
+                    action + ": " + access.endpoint() + " does not answer as a registry (GET /v2/ gave HTTP " + resp.status() + ")"));
+        });
+    }
+
+    // ---- authentication -----------------------------------------------------------------------------
+
+    private Future<String> authorization(List<Challenge> challenges, RegistryAccess access, String scope, String action) {
+        Credentials credentials = access.credentials();
+        if (credentials instanceof Credentials.RegistryToken t) {
+            return Future.succeededFuture("Bearer " + t.token());
+        }
+        for (Challenge c : challenges) {
+            if (c.isBearer()) {
+                return bearerToken(c, access, scope, action).map(token -> "Bearer " + token);
+            }
+        }
+        if (credentials instanceof Credentials.Basic basic && challenges.stream().anyMatch(Challenge::isBasic)) {
+            return Future.succeededFuture(basic.authorizationHeader());
+        }
+        return Future.succeededFuture(null);
+    }
+
+    private static String tokenKey(Challenge c, RegistryAccess access, String scope) {
+        return TokenCache.key(c.params().getOrDefault("realm", ""), c.params().getOrDefault("service", ""),
+                access.credentials().cacheKey(), scope == null ? "" : scope);
+    }
+
+    private Future<String> bearerToken(Challenge challenge, RegistryAccess access, String scope, String action) {
+        String key = tokenKey(challenge, access, scope);
+        String cached = tokens.get(key, Instant.now());
+        if (cached != null) {
+            return Future.succeededFuture(cached);
+        }
+        Future<String> inFlight = tokenFetches.get(key);
+        if (inFlight != null) {
+            return inFlight;
+        }
+        Promise<String> promise = Promise.promise();
+        Future<String> existing = tokenFetches.putIfAbsent(key, promise.future());
+        if (existing != null) {
+            return existing;
+        }
+        fetchToken(challenge, access, scope, action, key).onComplete(ar -> {
+            tokenFetches.remove(key);
+            promise.handle(ar);
+        });
+        return promise.future();
+    }
+
+    private Future<String> fetchToken(Challenge challenge, RegistryAccess access, String scope, String action, String key) {
+        String realm = challenge.params().get("realm");
+        if (realm == null || !(realm.startsWith("https://") || realm.startsWith("http://"))) {
+            return Future.failedFuture(new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE,
+                    action + ": the registry's bearer challenge has no usable realm"));
+        }
+        StringBuilder url = new StringBuilder(realm).append(realm.contains("?") ? '&' : '?');
+        List<String> params = new ArrayList<>();
+        challenge.param("service").ifPresent(s -> params.add("service=" + enc(s)));
+        if (scope != null) {
+            for (String s : scope.split(" ")) {
+                if (!s.isEmpty()) {
+                    params.add("scope=" + enc(s));
+                }
+            }
+        }
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+        if (access.credentials() instanceof Credentials.Basic basic) {
+            params.add("account=" + enc(basic.username()));
+        }
+        url.append(String.join("&", params));
+        String tokenAuth = access.credentials() instanceof Credentials.Basic basic ? basic.authorizationHeader() : null;
+        RegistryCall call = new RegistryCall(HttpMethod.GET, url.toString(), headers, null, null,
+                action + " (fetching a token)", config.limits().smallBodyBytes());
+        return sendWithRetries(access, call, url.toString(), tokenAuth, 0).compose(resp -> {
+            if (resp.status() == 401 || resp.status() == 403) {
+                return Future.failedFuture(new FerryException(ProblemType.REGISTRY_UNAUTHORIZED,
+                        action + ": the registry's token service refused the credentials (HTTP " + resp.status() + ")"));
+            }
+            if (!resp.isSuccess()) {
+                return Future.failedFuture(new FerryException(ProblemType.REGISTRY_ERROR,
+                        action + ": the registry's token service answered HTTP " + resp.status()));
+            }
+            try {
+                JsonNode body = json.readTree(resp.body().getBytes());
+                String token = text(body, "token");
+                if (token == null) {
+                    token = text(body, "access_token");
+                }
+                if (token == null || token.isEmpty()) {
+                    return Future.failedFuture(new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE,
+                            action + ": the registry's token service sent no token"));
+                }
+                long expiresIn = body.path("expires_in").asLong(60);
+                if (expiresIn < 60) {
+                    expiresIn = 60; // the token spec's minimum
+                }
+                Instant expires = Instant.now().plusSeconds(expiresIn - Math.min(30, expiresIn / 10));
+                tokens.put(key, new TokenCache.Token(token, expires));
+                return Future.succeededFuture(token);
+            } catch (IOException e) {
+                return Future.failedFuture(new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE,
+                        action + ": the registry's token service sent invalid JSON"));
+            }
+        });
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        return v != null && v.isTextual() ? v.asText() : null;
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    // ---- sending: retries, redirects, bounded reads ------------------------------------------------
+
+    private Future<RegistryResponse> sendWithRetries(RegistryAccess access, RegistryCall call, String url, String auth, int attempt) {
+        return sendFollowingRedirects(access, call, url, auth, URI.create(url).getRawAuthority(), 0).transform(ar -> {
+            if (ar.succeeded()) {
+                RegistryResponse resp = ar.result();
+                if (RetryPolicy.isRetryableStatus(resp.status()) && attempt < access.retries()) {
+                    Duration wait = retryPolicy.delay(attempt + 1, resp.header("Retry-After"), Instant.now());
+                    return delay(wait).compose(v -> sendWithRetries(access, call, url, auth, attempt + 1));
+                }
+                return Future.succeededFuture(resp);
+            }
+            Throwable failure = ar.cause();
+            if (isRetryable(failure) && attempt < access.retries()) {
+                Duration wait = retryPolicy.delay(attempt + 1, null, Instant.now());
+                return delay(wait).compose(v -> sendWithRetries(access, call, url, auth, attempt + 1));
+            }
+            return Future.failedFuture(describe(failure, call.action(), url));
+        });
+    }
+
+    private Future<RegistryResponse> sendFollowingRedirects(RegistryAccess access, RegistryCall call, String url, String auth,
+                                                            String originAuthority, int hops) {
+        URI target = URI.create(url);
+        boolean sameHost = originAuthority.equals(target.getRawAuthority());
+        HttpClient client = clients.forHost(target.getRawAuthority(), access.tlsVerify());
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap().addAll(call.headers());
+        if (auth != null && sameHost) {
+            headers.set("Authorization", auth);
+        }
+        headers.set("User-Agent", "ferry/0.1");
+        RequestOptions options = new RequestOptions()
+                .setMethod(call.method())
+                .setAbsoluteURI(url)
+                .setHeaders(headers)
+                .setIdleTimeout(config.http().idleTimeout().toMillis());
+        return client.request(options)
+                .compose(req -> call.body() == null ? req.send() : req.send(call.body()))
+                .compose(resp -> read(resp, call, url))
+                .compose(resp -> {
+                    int s = resp.status();
+                    String location = resp.header("Location");
+                    boolean redirect = (s == 301 || s == 302 || s == 303 || s == 307 || s == 308) && location != null;
+                    if (!redirect) {
+                        return Future.succeededFuture(resp);
+                    }
+                    if (hops >= MAX_REDIRECTS) {
+                        return Future.failedFuture(new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE,
+                                call.action() + ": too many redirects"));
+                    }
+                    String next;
+                    try {
+                        next = target.resolve(location).toString();
+                    } catch (IllegalArgumentException e) {
+                        return Future.failedFuture(new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE,
+                                call.action() + ": the registry sent an invalid redirect"));
+                    }
+                    if (!next.startsWith("https://") && !next.startsWith("http://")) {
+                        return Future.failedFuture(new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE,
+                                call.action() + ": the registry redirected to a non-HTTP location"));
+                    }
+                    RegistryCall followed = s == 303 && call.method() != HttpMethod.HEAD
+                            ? new RegistryCall(HttpMethod.GET, call.path(), call.headers(), null, call.scope(), call.action(), call.bodyLimit())
+                            : call;
+                    return sendFollowingRedirects(access, followed, next, auth, originAuthority, hops + 1);
+                });
+    }
+
+    private Future<RegistryResponse> read(HttpClientResponse resp, RegistryCall call, String url) {
+        int status = resp.statusCode();
+        boolean success = status >= 200 && status < 300;
+        int cap = success ? call.bodyLimit() : config.limits().smallBodyBytes();
+        Promise<RegistryResponse> promise = Promise.promise();
+        String length = resp.getHeader("Content-Length");
+        if (success && length != null && call.method() != HttpMethod.HEAD) {
+            try {
+                long announced = Long.parseLong(length.trim());
+                if (announced > cap) {
+                    resp.request().reset();
+                    return Future.failedFuture(tooLarge(call, announced, cap));
+                }
+            } catch (NumberFormatException ignored) {
+                // validated by the registry client where it matters
+            }
+        }
+        io.vertx.core.buffer.Buffer body = io.vertx.core.buffer.Buffer.buffer();
+        resp.handler(chunk -> {
+            if (promise.future().isComplete()) {
+                return;
+            }
+            if (body.length() + chunk.length() > cap) {
+                resp.request().reset();
+                if (success) {
+                    promise.tryFail(tooLarge(call, -1, cap));
+                } else {
+                    promise.tryComplete(new RegistryResponse(status, resp.headers(), body, url));
+                }
+                return;
+            }
+            body.appendBuffer(chunk);
+        });
+        resp.exceptionHandler(promise::tryFail);
+        resp.endHandler(v -> promise.tryComplete(new RegistryResponse(status, resp.headers(), body, url)));
+        return promise.future();
+    }
+
+    private static FerryException tooLarge(RegistryCall call, long announced, int cap) {
+        String size = announced >= 0 ? announced + " bytes" : "more bytes";
+        return new FerryException(ProblemType.REGISTRY_RESPONSE_TOO_LARGE,
+                call.action() + ": the registry sent " + size + ", more than the " + cap + " allowed");
+    }
+
+    private Future<Void> delay(Duration d) {
+        Promise<Void> p = Promise.promise();
+        vertx.setTimer(Math.max(1, d.toMillis()), id -> p.complete());
+        return p.future();
+    }
+
+    private static boolean isRetryable(Throwable t) {
+        if (t instanceof FerryException || t instanceof SSLException || t instanceof UnknownHostException) {
+            return false;
+        }
+        Throwable cause = t.getCause();
+        return !(cause instanceof SSLException || cause instanceof UnknownHostException);
+    }
+
+    private static FerryException describe(Throwable t, String action, String url) {
+        if (t instanceof FerryException fe) {
+            return fe;
+        }
+        String host = URI.create(url).getRawAuthority();
+        if (isTimeout(t)) {
+            return new FerryException(ProblemType.REGISTRY_TIMEOUT, action + ": " + host + " did not answer in time", t);
+        }
+        String why;
+        if (t instanceof ConnectException || t.getCause() instanceof ConnectException) {
+            why = "connection refused";
+        } else if (t instanceof UnknownHostException || t.getCause() instanceof UnknownHostException) {
+            why = "unknown host";
+        } else if (t instanceof SSLException || t.getCause() instanceof SSLException) {
+            why = "TLS handshake failed (for a registry without TLS, set tlsVerify to false)";
+        } else {
+            why = "connection failed (" + t.getClass().getSimpleName() + ")";
+        }
+        return new FerryException(ProblemType.REGISTRY_UNREACHABLE, action + ": cannot reach " + host + ": " + why, t);
+    }
+
+    private static boolean isTimeout(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof TimeoutException || c.getClass().getSimpleName().contains("Timeout")) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
