@@ -47,7 +47,7 @@ public class InspectService {
     public Future<InspectResult> inspect(InspectOptions o) {
         boolean wantsTags = !o.raw() && !o.config() && !o.noTags();
         Future<List<String>> tags = wantsTags ? repoTags(o) : Future.succeededFuture(List.of());
-        return registry.manifestGet(o.access(), o.image()).compose(top -> {
+        return registry.manifestGet(o.access(), o.image()).recover(t -> whyMissing(o, t)).compose(top -> {
             if (o.raw() && !o.config()) {
                 return Future.succeededFuture(new InspectResult.Raw(top.raw(), rawContentType(top)));
             }
@@ -61,6 +61,21 @@ public class InspectService {
                 }
                 return tags.map(t -> new InspectResult.Json(output(o, top.digest(), image, readJson(configBytes, o), t)));
             }));
+        });
+    }
+
+    /** After a manifest 404, tells a missing repository from a missing tag (distribution answers MANIFEST_UNKNOWN for both). */
+    private <T> Future<T> whyMissing(InspectOptions o, Throwable t) {
+        if (!(t instanceof FerryException fe) || fe.type() != ProblemType.IMAGE_NOT_FOUND) {
+            return Future.failedFuture(t);
+        }
+        return registry.repositoryExists(o.access(), o.image()).transform(ar -> {
+            if (ar.succeeded() && !ar.result()) {
+                return Future.failedFuture(new FerryException(ProblemType.REPOSITORY_NOT_FOUND,
+                        "reading manifest " + o.image().reference() + " in " + o.image().name()
+                        + ": the repository " + o.image().name() + " does not exist", fe));
+            }
+            return Future.failedFuture(fe);
         });
     }
 

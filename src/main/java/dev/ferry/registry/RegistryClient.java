@@ -91,6 +91,18 @@ public class RegistryClient {
         });
     }
 
+    /**
+     * Whether the repository exists, asked with a one-tag page: false only when the registry says
+     * NAME_UNKNOWN. Used to tell "no such repository" from "no such tag" after a manifest 404.
+     */
+    public Future<Boolean> repositoryExists(RegistryAccess access, ImageReference repo) {
+        String action = "checking repository " + repo.name();
+        RegistryCall call = RegistryCall.get("/v2/" + repo.repository() + "/tags/list?n=1", pullScope(repo), action,
+                config.limits().smallBodyBytes());
+        return transport.exchange(access, call)
+                .map(resp -> !(resp.status() == 404 && "NAME_UNKNOWN".equals(RegistryErrors.code(resp))));
+    }
+
     /** All tags of the repository, following {@code Link} pagination to the end. */
     public Future<List<String>> tagList(RegistryAccess access, ImageReference repo) {
         String action = "listing tags of " + repo.name();
