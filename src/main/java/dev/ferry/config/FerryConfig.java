@@ -76,6 +76,13 @@ public interface FerryConfig {
         @WithDefault("10s")
         Duration connectTimeout();
 
+        /**
+         * Time allowed for a TLS handshake. With tlsVerify=false Ferry tries https first and falls back to
+         * http (as skopeo does), so a plain-http server that never answers a TLS hello costs this much once.
+         */
+        @WithDefault("10s")
+        Duration tlsHandshakeTimeout();
+
         /** A request fails if no byte moves for this long. */
         @WithDefault("60s")
         Duration idleTimeout();

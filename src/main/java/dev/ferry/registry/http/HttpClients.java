@@ -41,6 +41,8 @@ final class HttpClients {
         return new HttpClientOptions()
                 .setKeepAlive(true)
                 .setConnectTimeout((int) http.connectTimeout().toMillis())
+                .setSslHandshakeTimeout(http.tlsHandshakeTimeout().toMillis())
+                .setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
                 .setTryUseCompression(false)
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(64 * 1024)

@@ -375,8 +375,9 @@ public class RegistryTransport {
             try {
                 long announced = Long.parseLong(length.trim());
                 if (announced > cap) {
+                    FerryException tooLarge = tooLarge(call, announced, cap);
                     resp.request().reset();
-                    return Future.failedFuture(tooLarge(call, announced, cap));
+                    return Future.failedFuture(tooLarge);
                 }
             } catch (NumberFormatException ignored) {
                 // validated by the registry client where it matters
@@ -388,12 +389,13 @@ public class RegistryTransport {
                 return;
             }
             if (body.length() + chunk.length() > cap) {
-                resp.request().reset();
+                // settle first: resetting the stream reports a reset to the exception handler
                 if (success) {
                     promise.tryFail(tooLarge(call, -1, cap));
                 } else {
                     promise.tryComplete(new RegistryResponse(status, resp.headers(), body, url));
                 }
+                resp.request().reset();
                 return;
             }
             body.appendBuffer(chunk);
