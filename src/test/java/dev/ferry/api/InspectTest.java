@@ -284,7 +284,8 @@ class InspectTest {
     @Test
     void shouldRejectAnOversizedRequestBody() {
         String big = "{\"image\":\"" + "a".repeat(2 * 1024 * 1024) + "\"}";
-        given().contentType("application/json").body(big).post("/api/v1/inspect").then().statusCode(413);
+        given().contentType("application/json").body(big).post("/api/v1/inspect").then().statusCode(413)
+                .contentType("application/problem+json").body("type", equalTo("urn:ferry:problem:payload-too-large"));
     }
 
     @Test
