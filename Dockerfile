@@ -15,7 +15,6 @@ COPY --from=build /src/target/quarkus-app/lib/ lib/
 COPY --from=build /src/target/quarkus-app/*.jar ./
 COPY --from=build /src/target/quarkus-app/app/ app/
 COPY --from=build /src/target/quarkus-app/quarkus/ quarkus/
-COPY --from=build /src/openapi/ openapi/
 USER 185
 EXPOSE 8080
 ENV JAVA_OPTS_APPEND="-XX:MaxRAMPercentage=75"

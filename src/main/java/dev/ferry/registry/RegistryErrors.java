@@ -82,7 +82,7 @@ final class RegistryErrors {
             return new FerryException(type, detail);
         }
         if (status == 405) {
-            return new FerryException(ProblemType.METHOD_NOT_ALLOWED, detail + "; the registry does not allow this operation");
+            return new FerryException(ProblemType.REGISTRY_ERROR, detail + "; the registry does not allow this operation");
         }
         if (status == 408 || status == 504) {
             return new FerryException(ProblemType.REGISTRY_TIMEOUT, detail);
