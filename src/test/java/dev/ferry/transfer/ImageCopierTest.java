@@ -234,4 +234,69 @@ class ImageCopierTest {
             assertFalse(Arrays.equals(layer.bytes(), corrupt));
         }
     }
+
+    @Test
+    void shouldStreamALargeLayerWithFlowControl() throws Exception {
+        TestImages.Image big = IMAGES.ociImage(1, 24 * 1024 * 1024, "linux", "amd64", null);
+        String srcRepo = fresh("copier/big");
+        anonPusher.push(srcRepo, "v1", big);
+        String repo = fresh("copied/big");
+        CopyResult result = copyToOther(srcRepo + ":v1", repo + ":v1", CopyOptions.defaults());
+
+        assertEquals(Digest.parse(big.digest()), result.digest());
+        assertEquals(big.blobs().stream().mapToLong(TestImages.Blob::size).sum(), result.bytesCopied());
+        assertTrue(otherPusher.blobExists(repo, big.layers().get(0).digest()));
+        assertArrayEquals(big.manifest(), Skopeo.inspectRaw(other.hostPort() + "/" + repo + ":v1"));
+    }
+
+    @Test
+    void shouldMountBetweenRepositoriesOfATokenRegistry() throws Exception {
+        SharedRegistries r = SharedRegistries.get();
+        String host = r.token().hostPort();
+        RegistryPusher pusher = new RegistryPusher(r.token().baseUrl()).withBasic(r.user(), r.password());
+        String srcRepo = fresh("copier/token-src");
+        pusher.push(srcRepo, "v1", docker);
+        RegistryAccess access = new RegistryAccess(host, host, new Credentials.Basic(r.user(), r.password()), false, 2);
+        String repo = fresh("copied/token");
+        r.tokenServer().resetCounters();
+        CopyResult result = copy(access, host + "/" + srcRepo + ":v1", access, host + "/" + repo + ":v1", CopyOptions.defaults());
+
+        assertEquals(docker.blobs().size(), result.blobsMounted());
+        assertEquals(0L, result.bytesCopied());
+        assertArrayEquals(docker.manifest(), pusher.getManifest(repo, "v1", null));
+        assertTrue(r.tokenServer().requestedScopes().stream().anyMatch(s -> s.contains("repository:" + repo + ":pull,push")),
+                r.tokenServer().requestedScopes().toString());
+    }
+
+    @Test
+    void shouldFailWithDigestMismatchWhenTheSourceSendsMoreThanTheDescriptorSays() throws Exception {
+        TestImages.Image image = IMAGES.ociImage(1, 8 * 1024, "linux", "amd64", null);
+        TestImages.Blob layer = image.layers().get(0);
+        byte[] longer = Arrays.copyOf(layer.bytes(), layer.bytes().length + 100);
+        try (ScriptedPeer peer = ScriptedPeer.start((ex, n) -> {
+            String path = ex.getRequestURI().getPath();
+            if (path.equals("/v2/")) {
+                ScriptedPeer.send(ex, 200, "application/json", "{}".getBytes());
+            } else if (path.equals("/v2/long/app/manifests/v1")) {
+                ScriptedPeer.send(ex, 200, image.mediaType(), image.manifest());
+            } else if (path.equals("/v2/long/app/blobs/" + layer.digest())) {
+                ScriptedPeer.send(ex, 200, "application/octet-stream", longer);
+            } else if (path.equals("/v2/long/app/blobs/" + image.config().digest())) {
+                ScriptedPeer.send(ex, 200, "application/octet-stream", image.config().bytes());
+            } else {
+                ScriptedPeer.send(ex, 404, "application/json", "{\"errors\":[{\"code\":\"NOT_FOUND\"}]}".getBytes());
+            }
+        })) {
+            String repo = fresh("copied/long");
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> copy(access(peer.hostPort()),
+                    peer.hostPort() + "/long/app:v1", access(other.hostPort()), other.hostPort() + "/" + repo + ":v1",
+                    CopyOptions.defaults()));
+
+            FerryException problem = assertInstanceOf(FerryException.class, failed.getCause());
+            assertEquals(ProblemType.DIGEST_MISMATCH, problem.type(), problem.getMessage());
+            assertEquals(404, otherPusher.get("/v2/" + repo + "/manifests/v1",
+                    Map.of("Accept", TestImages.OCI_MANIFEST)).statusCode(), "no manifest pushed");
+            assertFalse(otherPusher.blobExists(repo, layer.digest()));
+        }
+    }
 }
