@@ -1,5 +1,7 @@
 package dev.ferry.transfer;
 
+import dev.ferry.error.FerryException;
+import dev.ferry.error.ProblemType;
 import dev.ferry.oci.Descriptor;
 import dev.ferry.oci.Digest;
 import dev.ferry.oci.ImageReference;
@@ -47,7 +49,7 @@ final class BlobTransfer {
                 return Future.succeededFuture();
             }
             Future<Boolean> mount = sameRegistry && !srcRepo.repository().equals(dstRepo.repository())
-                    ? registry.blobMount(dst, dstRepo, digest, srcRepo)
+                    ? registry.blobMount(dst, dstRepo, digest, srcRepo).recover(this::streamIfMountRefused)
                     : Future.succeededFuture(false);
             return mount.compose(wasMounted -> {
                 if (wasMounted) {
@@ -61,6 +63,18 @@ final class BlobTransfer {
                 });
             });
         });
+    }
+
+    /**
+     * A mount needs pull access to the source repository with the destination's credentials; when the
+     * registry refuses that, streaming with the source's own credentials still works.
+     */
+    private Future<Boolean> streamIfMountRefused(Throwable t) {
+        if (t instanceof FerryException fe && (fe.type() == ProblemType.REGISTRY_UNAUTHORIZED
+                || fe.type() == ProblemType.REGISTRY_FORBIDDEN)) {
+            return Future.succeededFuture(false);
+        }
+        return Future.failedFuture(t);
     }
 
     CopyResult result(Digest pointedTo) {
