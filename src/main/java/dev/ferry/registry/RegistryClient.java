@@ -11,7 +11,13 @@ import dev.ferry.registry.http.RegistryResponse;
 import dev.ferry.registry.http.RegistryTransport;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.oci.Descriptor;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URI;
 import java.util.ArrayList;
@@ -89,6 +95,158 @@ public class RegistryClient {
             }
             return Future.succeededFuture(bytes);
         });
+    }
+
+    static String pushScope(ImageReference ref) {
+        return "repository:" + ref.repository() + ":pull,push";
+    }
+
+    /** Whether the repository has blob {@code digest}: true on 200, false on 404. */
+    public Future<Boolean> blobHead(RegistryAccess access, ImageReference repo, Digest digest) {
+        String action = "checking blob " + digest + " in " + repo.name();
+        RegistryCall call = RegistryCall.head("/v2/" + repo.repository() + "/blobs/" + digest, pullScope(repo), action);
+        return transport.exchange(access, call).compose(resp -> {
+            if (resp.isSuccess()) {
+                return Future.succeededFuture(true);
+            }
+            if (resp.status() == 404) {
+                return Future.succeededFuture(false);
+            }
+            return Future.failedFuture(RegistryErrors.failure(resp, action, ProblemType.BLOB_NOT_FOUND));
+        });
+    }
+
+    /**
+     * Asks the registry to link blob {@code digest} from {@code fromRepository} (same registry) into
+     * {@code dstRepo} without moving bytes. True when mounted (201); false when the registry opened an
+     * ordinary upload session instead (202), which is cancelled before returning.
+     */
+    public Future<Boolean> blobMount(RegistryAccess access, ImageReference dstRepo, Digest digest, ImageReference fromRepository) {
+        String action = "mounting blob " + digest + " from " + fromRepository.repository() + " into " + dstRepo.name();
+        String path = "/v2/" + dstRepo.repository() + "/blobs/uploads/?mount=" + enc(digest.toString())
+                + "&from=" + enc(fromRepository.repository());
+        String scope = pushScope(dstRepo) + " " + pullScope(fromRepository);
+        RegistryCall call = new RegistryCall(HttpMethod.POST, path, MultiMap.caseInsensitiveMultiMap(), null, scope, action,
+                config.limits().smallBodyBytes());
+        return transport.exchange(access, call).compose(resp -> {
+            if (resp.status() == 201) {
+                return Future.succeededFuture(true);
+            }
+            if (resp.status() == 202) {
+                String location = resp.header("Location");
+                Future<Void> cancelled = location == null ? Future.succeededFuture()
+                        : blobUploadCancel(access, dstRepo, URI.create(resp.url()).resolve(location).toString(), scope);
+                return cancelled.map(false);
+            }
+            return Future.failedFuture(RegistryErrors.failure(resp, action, ProblemType.BLOB_NOT_FOUND));
+        });
+    }
+
+    /**
+     * Pushes a manifest exactly as given (never re-serialised) under {@code ref}'s tag, or its digest when it
+     * has no tag, and checks that the registry stored it under the digest of those bytes.
+     */
+    public Future<Digest> manifestPut(RegistryAccess access, ImageReference ref, String mediaType, byte[] raw) {
+        String reference = ref.tag() != null ? ref.tag() : ref.digest().toString();
+        String action = "writing manifest " + reference + " in " + ref.name();
+        Digest expected = Digest.sha256Of(raw);
+        if (ref.tag() == null && !ref.digest().equals(expected)) {
+            return Future.failedFuture(new FerryException(ProblemType.DIGEST_MISMATCH,
+                    action + ": the manifest has digest " + expected + ", not the one named"));
+        }
+        RegistryCall call = new RegistryCall(HttpMethod.PUT, "/v2/" + ref.repository() + "/manifests/" + reference,
+                MultiMap.caseInsensitiveMultiMap().add("Content-Type", mediaType), Buffer.buffer(raw), pushScope(ref), action,
+                config.limits().smallBodyBytes());
+        return transport.exchange(access, call).compose(resp -> {
+            if (!resp.isSuccess()) {
+                return Future.failedFuture(RegistryErrors.failure(resp, action, ProblemType.IMAGE_NOT_FOUND));
+            }
+            String stored = resp.header("Docker-Content-Digest");
+            if (stored != null && !stored.equals(expected.toString())) {
+                return Future.failedFuture(new FerryException(ProblemType.DIGEST_MISMATCH,
+                        action + ": the registry stored the manifest as " + stored + ", not " + expected));
+            }
+            return Future.succeededFuture(expected);
+        });
+    }
+
+    /**
+     * Copies one blob between repositories (any registries) without holding it: opens an upload session on
+     * the destination, streams the source download into it with flow control, and verifies size and digest
+     * on the way. On a mismatch the upload is reset before its last bytes, the session cancelled, and the copy
+     * fails with digest-mismatch; the destination never stores the wrong content. Succeeds with the bytes moved.
+     */
+    public Future<Long> blobCopyStream(RegistryAccess srcAccess, ImageReference srcRepo, RegistryAccess dstAccess,
+                                       ImageReference dstRepo, Descriptor blob) {
+        String action = "copying blob " + blob.digest() + " from " + srcRepo.name() + " to " + dstRepo.name();
+        String dstScope = pushScope(dstRepo);
+        return blobUploadStart(dstAccess, dstRepo, action).compose(location -> {
+            RegistryCall get = RegistryCall.get("/v2/" + srcRepo.repository() + "/blobs/" + blob.digest(), pullScope(srcRepo),
+                    action, 0);
+            Future<Long> copied = transport.openStream(srcAccess, get).compose(opened -> {
+                if (!opened.isSuccess()) {
+                    return Future.failedFuture(RegistryErrors.failure(opened.refused(), action, ProblemType.BLOB_NOT_FOUND));
+                }
+                String put = location + (location.contains("?") ? "&" : "?") + "digest=" + enc(blob.digest().toString());
+                RegistryCall call = new RegistryCall(HttpMethod.PUT, put,
+                        MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/octet-stream"), null, dstScope,
+                        action, config.limits().smallBodyBytes());
+                return transport.upload(dstAccess, call, blob.size(),
+                                request -> VerifyingPump.pump(opened.response(), request, blob, action))
+                        .recover(t -> {
+                            opened.response().request().reset(); // no-op once the download has ended
+                            return Future.failedFuture(t);
+                        })
+                        .compose(resp -> {
+                            if (!resp.isSuccess()) {
+                                return Future.failedFuture(RegistryErrors.failure(resp, action, ProblemType.BLOB_NOT_FOUND));
+                            }
+                            String stored = resp.header("Docker-Content-Digest");
+                            if (stored != null && !stored.equals(blob.digest().toString())) {
+                                return Future.failedFuture(new FerryException(ProblemType.DIGEST_MISMATCH,
+                                        action + ": the registry stored the blob as " + stored));
+                            }
+                            return Future.succeededFuture(blob.size());
+                        });
+            });
+            // on any failure the session is cancelled (best effort) and the original failure reported
+            return copied.recover(t -> blobUploadCancel(dstAccess, dstRepo, location, dstScope)
+                    .transform(ignored -> Future.failedFuture(t)));
+        });
+    }
+
+    /** Opens an upload session; succeeds with its Location (absolute or registry-relative). */
+    private Future<String> blobUploadStart(RegistryAccess access, ImageReference repo, String action) {
+        RegistryCall call = new RegistryCall(HttpMethod.POST, "/v2/" + repo.repository() + "/blobs/uploads/",
+                MultiMap.caseInsensitiveMultiMap(), null, pushScope(repo), action + " (starting the upload)",
+                config.limits().smallBodyBytes());
+        return transport.exchange(access, call).compose(resp -> {
+            if (resp.status() != 202) {
+                return Future.failedFuture(resp.isSuccess()
+                        ? invalid(call.action(), "expected HTTP 202, got " + resp.status())
+                        : RegistryErrors.failure(resp, call.action(), ProblemType.REPOSITORY_NOT_FOUND));
+            }
+            String location = resp.header("Location");
+            if (location == null || location.isBlank()) {
+                return Future.failedFuture(invalid(call.action(), "the upload session has no Location"));
+            }
+            try {
+                return Future.succeededFuture(URI.create(resp.url()).resolve(location).toString());
+            } catch (IllegalArgumentException e) {
+                return Future.failedFuture(invalid(call.action(), "invalid upload Location"));
+            }
+        });
+    }
+
+    /** Cancels an upload session (DELETE on its Location); best effort, never fails. */
+    private Future<Void> blobUploadCancel(RegistryAccess access, ImageReference repo, String location, String scope) {
+        RegistryCall call = new RegistryCall(HttpMethod.DELETE, location, MultiMap.caseInsensitiveMultiMap(), null, scope,
+                "cancelling an upload to " + repo.name(), config.limits().smallBodyBytes());
+        return transport.exchange(access, call).<Void>mapEmpty().otherwiseEmpty();
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
     /**

@@ -12,6 +12,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
@@ -93,29 +94,40 @@ public class RegistryTransport {
         String url = absolute(ep, call);
         return authorization(ep.challenges(), access, call.scope(), call.action()).compose(auth ->
                 sendWithRetries(access, call, url, auth, 0).compose(resp -> {
-                    if (resp.status() != 401 || reauthenticated || access.credentials() instanceof Credentials.RegistryToken) {
-                        return Future.succeededFuture(resp);
-                    }
-                    List<Challenge> challenges = Challenge.parse(resp.header("WWW-Authenticate"));
-                    Optional<Challenge> bearer = challenges.stream().filter(Challenge::isBearer).findFirst();
-                    boolean basicWorthTrying = challenges.stream().anyMatch(Challenge::isBasic)
-                            && access.credentials() instanceof Credentials.Basic && auth == null;
-                    if (bearer.isEmpty() && !basicWorthTrying) {
-                        return Future.succeededFuture(resp);
-                    }
-                    String scope = call.scope();
-                    if (bearer.isPresent()) {
-                        Challenge b = bearer.get();
-                        tokens.invalidate(tokenKey(b, access, scope));
-                        if ("insufficient_scope".equals(b.params().get("error")) && b.params().get("scope") != null) {
-                            scope = mergeScopes(scope, b.params().get("scope"));
-                        }
-                    }
-                    Endpoint refreshed = new Endpoint(ep.baseUrl(), challenges);
-                    endpoints.computeIfPresent(endpointKey(access), (k, c) -> new CachedEndpoint(Future.succeededFuture(refreshed), c.expiresAt()));
-                    RegistryCall again = new RegistryCall(call.method(), call.path(), call.headers(), call.body(), scope, call.action(), call.bodyLimit());
-                    return authorizedExchange(refreshed, access, again, true);
+                    Reauthentication again = reauthentication(ep, access, call, auth, resp, reauthenticated);
+                    return again == null ? Future.succeededFuture(resp)
+                            : authorizedExchange(again.endpoint(), access, again.call(), true);
                 }));
+    }
+
+    /** What to send after a 401, or null when the 401 is final. */
+    private record Reauthentication(Endpoint endpoint, RegistryCall call) {
+    }
+
+    private Reauthentication reauthentication(Endpoint ep, RegistryAccess access, RegistryCall call, String auth,
+                                              RegistryResponse resp, boolean reauthenticated) {
+        if (resp.status() != 401 || reauthenticated || access.credentials() instanceof Credentials.RegistryToken) {
+            return null;
+        }
+        List<Challenge> challenges = Challenge.parse(resp.header("WWW-Authenticate"));
+        Optional<Challenge> bearer = challenges.stream().filter(Challenge::isBearer).findFirst();
+        boolean basicWorthTrying = challenges.stream().anyMatch(Challenge::isBasic)
+                && access.credentials() instanceof Credentials.Basic && auth == null;
+        if (bearer.isEmpty() && !basicWorthTrying) {
+            return null;
+        }
+        String scope = call.scope();
+        if (bearer.isPresent()) {
+            Challenge b = bearer.get();
+            tokens.invalidate(tokenKey(b, access, scope));
+            if ("insufficient_scope".equals(b.params().get("error")) && b.params().get("scope") != null) {
+                scope = mergeScopes(scope, b.params().get("scope"));
+            }
+        }
+        Endpoint refreshed = new Endpoint(ep.baseUrl(), challenges);
+        endpoints.computeIfPresent(endpointKey(access), (k, c) -> new CachedEndpoint(Future.succeededFuture(refreshed), c.expiresAt()));
+        return new Reauthentication(refreshed,
+                new RegistryCall(call.method(), call.path(), call.headers(), call.body(), scope, call.action(), call.bodyLimit()));
     }
 
     private static String mergeScopes(String a, String b) {
@@ -295,6 +307,140 @@ public class RegistryTransport {
 
     private static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    // ---- streaming: unbuffered downloads and uploads --------------------------------------------------
+
+    /**
+     * Like {@link #exchange} (authenticated, retried, redirects followed without credentials to other hosts),
+     * but a 2xx body is not read: the response comes back paused, for the caller to pipe somewhere with flow
+     * control. The caller MUST consume it (resume) or abort it ({@code response.request().reset()}).
+     * A non-2xx answer comes back as {@link RegistryStream#refused()} with its bounded error body.
+     */
+    public Future<RegistryStream> openStream(RegistryAccess access, RegistryCall call) {
+        return endpoint(access, call.action()).compose(ep -> authorizedOpen(ep, access, call, false));
+    }
+
+    private Future<RegistryStream> authorizedOpen(Endpoint ep, RegistryAccess access, RegistryCall call, boolean reauthenticated) {
+        String url = absolute(ep, call);
+        return authorization(ep.challenges(), access, call.scope(), call.action()).compose(auth ->
+                openWithRetries(access, call, url, auth, 0).compose(opened -> {
+                    if (opened.isSuccess()) {
+                        return Future.succeededFuture(opened);
+                    }
+                    Reauthentication again = reauthentication(ep, access, call, auth, opened.refused(), reauthenticated);
+                    return again == null ? Future.succeededFuture(opened)
+                            : authorizedOpen(again.endpoint(), access, again.call(), true);
+                }));
+    }
+
+    private Future<RegistryStream> openWithRetries(RegistryAccess access, RegistryCall call, String url, String auth, int attempt) {
+        return openFollowingRedirects(access, call, url, auth, URI.create(url).getRawAuthority(), 0).transform(ar -> {
+            if (ar.succeeded()) {
+                RegistryStream opened = ar.result();
+                if (!opened.isSuccess() && RetryPolicy.isRetryableStatus(opened.refused().status()) && attempt < access.retries()) {
+                    Duration wait = retryPolicy.delay(attempt + 1, opened.refused().header("Retry-After"), Instant.now());
+                    return delay(wait).compose(v -> openWithRetries(access, call, url, auth, attempt + 1));
+                }
+                return Future.succeededFuture(opened);
+            }
+            Throwable failure = ar.cause();
+            if (isRetryable(failure) && attempt < access.retries()) {
+                Duration wait = retryPolicy.delay(attempt + 1, null, Instant.now());
+                return delay(wait).compose(v -> openWithRetries(access, call, url, auth, attempt + 1));
+            }
+            return Future.failedFuture(describe(failure, call.action(), url));
+        });
+    }
+
+    private Future<RegistryStream> openFollowingRedirects(RegistryAccess access, RegistryCall call, String url, String auth,
+                                                          String originAuthority, int hops) {
+        URI target = URI.create(url);
+        boolean sameHost = originAuthority.equals(target.getRawAuthority());
+        HttpClient client = clients.forHost(target.getRawAuthority(), access.tlsVerify());
+        return client.request(requestOptions(call, url, auth != null && sameHost ? auth : null))
+                .compose(req -> call.body() == null ? req.send() : req.send(call.body()))
+                .compose(resp -> {
+                    int s = resp.statusCode();
+                    if (s >= 200 && s < 300) {
+                        resp.pause(); // nothing flows until the caller has somewhere to put it
+                        return Future.succeededFuture(new RegistryStream(resp, null));
+                    }
+                    return read(resp, call, url).compose(refused -> {
+                        String next = redirectTarget(refused, target, call);
+                        if (next == null) {
+                            return Future.succeededFuture(new RegistryStream(null, refused));
+                        }
+                        if (hops >= MAX_REDIRECTS) {
+                            return Future.failedFuture(new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE,
+                                    call.action() + ": too many redirects"));
+                        }
+                        return openFollowingRedirects(access, call, next, auth, originAuthority, hops + 1);
+                    });
+                });
+    }
+
+    /** The absolute URL a redirect points to, or null when {@code resp} is not a redirect. */
+    private static String redirectTarget(RegistryResponse resp, URI from, RegistryCall call) {
+        int s = resp.status();
+        String location = resp.header("Location");
+        if (!(s == 301 || s == 302 || s == 303 || s == 307 || s == 308) || location == null) {
+            return null;
+        }
+        String next;
+        try {
+            next = from.resolve(location).toString();
+        } catch (IllegalArgumentException e) {
+            throw new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE, call.action() + ": the registry sent an invalid redirect");
+        }
+        if (!next.startsWith("https://") && !next.startsWith("http://")) {
+            throw new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE,
+                    call.action() + ": the registry redirected to a non-HTTP location");
+        }
+        return next;
+    }
+
+    private RequestOptions requestOptions(RegistryCall call, String url, String auth) {
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap().addAll(call.headers());
+        if (auth != null) {
+            headers.set("Authorization", auth);
+        }
+        headers.set("User-Agent", "ferry/0.1");
+        return new RequestOptions()
+                .setMethod(call.method())
+                .setAbsoluteURI(url)
+                .setHeaders(headers)
+                .setIdleTimeout(config.http().idleTimeout().toMillis());
+    }
+
+    /** Writes a request body: MUST end the request when all is written, or reset it and fail. */
+    @FunctionalInterface
+    public interface BodyWriter {
+        Future<Void> write(HttpClientRequest request);
+    }
+
+    /**
+     * Sends {@code call} with a streamed body of exactly {@code contentLength} bytes written by {@code body}.
+     * Authenticated from the token cache (the caller has just talked to the same scope), never retried and
+     * never redirected: a streamed body cannot be replayed. Succeeds with the registry's answer (bounded);
+     * fails with the writer's failure if it gave up (the request is then reset, so the registry never sees a
+     * complete body).
+     */
+    public Future<RegistryResponse> upload(RegistryAccess access, RegistryCall call, long contentLength, BodyWriter body) {
+        return endpoint(access, call.action()).compose(ep -> {
+            String url = absolute(ep, call);
+            return authorization(ep.challenges(), access, call.scope(), call.action()).compose(auth -> {
+                RequestOptions options = requestOptions(call, url, auth);
+                options.putHeader("Content-Length", Long.toString(contentLength));
+                HttpClient client = clients.forHost(URI.create(url).getRawAuthority(), access.tlsVerify());
+                return client.request(options).compose(req -> {
+                    Future<HttpClientResponse> answer = req.response();
+                    return body.write(req)
+                            .compose(written -> answer)
+                            .compose(resp -> read(resp, call, url));
+                });
+            }).recover(t -> Future.failedFuture(describe(t, call.action(), url)));
+        });
     }
 
     // ---- sending: retries, redirects, bounded reads ------------------------------------------------

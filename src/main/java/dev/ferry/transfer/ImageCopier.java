@@ -1,0 +1,144 @@
+package dev.ferry.transfer;
+
+import dev.ferry.config.FerryConfig;
+import dev.ferry.error.FerryException;
+import dev.ferry.error.ProblemType;
+import dev.ferry.oci.Descriptor;
+import dev.ferry.oci.Digest;
+import dev.ferry.oci.ImageIndex;
+import dev.ferry.oci.ImageManifest;
+import dev.ferry.oci.ImageReference;
+import dev.ferry.oci.Manifest;
+import dev.ferry.oci.OciFormatException;
+import dev.ferry.oci.Platform;
+import dev.ferry.oci.PlatformSelector;
+import dev.ferry.registry.ManifestResult;
+import dev.ferry.registry.RegistryAccess;
+import dev.ferry.registry.RegistryClient;
+import io.vertx.core.Future;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+/**
+ * skopeo copy between registries. The source manifest is resolved once; everything after works by digest.
+ * Order: all blobs (each distinct digest once, in parallel up to the configured bound, cheapest path first),
+ * then child manifests by digest, then the top manifest under the destination tag. Manifests are pushed
+ * byte-exact, so digests are preserved. A failed blob stops the copy before any manifest is pushed.
+ */
+@ApplicationScoped
+public class ImageCopier {
+    private final RegistryClient registry;
+    private final FerryConfig config;
+
+    public ImageCopier(RegistryClient registry, FerryConfig config) {
+        this.registry = registry;
+        this.config = config;
+    }
+
+    public Future<CopyResult> copy(RegistryAccess src, ImageReference srcRef, RegistryAccess dst, ImageReference dstRef,
+                                   CopyOptions o) {
+        if (dstRef.tag() == null && dstRef.digest() == null) {
+            return Future.failedFuture(new FerryException(ProblemType.INVALID_REFERENCE,
+                    "the destination " + dstRef.name() + " needs a tag or a digest"));
+        }
+        BlobTransfer blobs = new BlobTransfer(registry, src, srcRef, dst, dstRef);
+        return registry.manifestGet(src, srcRef).compose(top -> {
+            Manifest parsed = parse(top, srcRef);
+            if (parsed instanceof ImageManifest image) {
+                return copyImage(blobs, image, dst, dstRef, o);
+            }
+            ImageIndex index = (ImageIndex) parsed;
+            if (o.all()) {
+                return copyIndex(blobs, index, src, srcRef, dst, dstRef, o);
+            }
+            Platform wanted = o.platform() != null ? o.platform() : defaultPlatform();
+            Descriptor chosen = PlatformSelector.select(index, wanted).orElseThrow(() -> new FerryException(
+                    ProblemType.PLATFORM_NOT_FOUND, "no image for platform " + wanted + " in " + srcRef.name()
+                    + "@" + index.digest()));
+            ImageReference childRef = srcRef.withTag(null).withDigest(chosen.digest());
+            return registry.manifestGet(src, childRef)
+                    .compose(child -> copyImage(blobs, asImage(child, childRef), dst, dstRef, o));
+        });
+    }
+
+    /** A single image: its blobs, then its raw manifest under the destination reference. */
+    private Future<CopyResult> copyImage(BlobTransfer blobs, ImageManifest image, RegistryAccess dst, ImageReference dstRef,
+                                         CopyOptions o) {
+        return copyBlobs(blobs, blobsOf(List.of(image)), o)
+                .compose(v -> registry.manifestPut(dst, dstRef, image.mediaType().value(), image.raw()))
+                .map(blobs::result);
+    }
+
+    /** Every child image (blobs of all of them first, then each manifest by digest), then the index itself. */
+    private Future<CopyResult> copyIndex(BlobTransfer blobs, ImageIndex index, RegistryAccess src, ImageReference srcRef,
+                                         RegistryAccess dst, ImageReference dstRef, CopyOptions o) {
+        List<Future<ImageManifest>> reads = new ArrayList<>();
+        for (Descriptor d : index.manifests()) {
+            ImageReference childRef = srcRef.withTag(null).withDigest(d.digest());
+            reads.add(registry.manifestGet(src, childRef).map(m -> asImage(m, childRef)));
+        }
+        return Future.all(reads).compose(all -> {
+            List<ImageManifest> children = reads.stream().map(Future::result).collect(Collectors.toList());
+            return copyBlobs(blobs, blobsOf(children), o)
+                    .compose(v -> pushChildren(dst, dstRef, children))
+                    .compose(v -> registry.manifestPut(dst, dstRef, index.mediaType().value(), index.raw()))
+                    .map(blobs::result);
+        });
+    }
+
+    private Future<Void> pushChildren(RegistryAccess dst, ImageReference dstRef, List<ImageManifest> children) {
+        Future<Void> chain = Future.succeededFuture();
+        for (ImageManifest child : children) {
+            ImageReference byDigest = dstRef.withTag(null).withDigest(child.digest());
+            chain = chain.compose(v -> registry.manifestPut(dst, byDigest, child.mediaType().value(), child.raw()).mapEmpty());
+        }
+        return chain;
+    }
+
+    private Future<Void> copyBlobs(BlobTransfer blobs, List<Descriptor> all, CopyOptions o) {
+        List<Supplier<Future<?>>> tasks = new ArrayList<>();
+        for (Descriptor d : all) {
+            tasks.add(() -> blobs.copy(d));
+        }
+        return BoundedParallel.run(tasks, o.parallelBlobs());
+    }
+
+    /** Config and layers of every image, each distinct digest once, in manifest order. */
+    private static List<Descriptor> blobsOf(List<ImageManifest> images) {
+        Map<Digest, Descriptor> distinct = new LinkedHashMap<>();
+        for (ImageManifest image : images) {
+            distinct.putIfAbsent(image.config().digest(), image.config());
+            for (Descriptor layer : image.layers()) {
+                distinct.putIfAbsent(layer.digest(), layer);
+            }
+        }
+        return List.copyOf(distinct.values());
+    }
+
+    private Platform defaultPlatform() {
+        FerryConfig.DefaultPlatform d = config.platform();
+        return Platform.of(d.os(), d.arch(), d.variant().orElse(null));
+    }
+
+    private static Manifest parse(ManifestResult m, ImageReference ref) {
+        try {
+            return Manifest.parse(m.raw(), m.contentType());
+        } catch (OciFormatException e) {
+            throw new FerryException(ProblemType.UNSUPPORTED_MANIFEST,
+                    "reading manifest " + ref.reference() + " in " + ref.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static ImageManifest asImage(ManifestResult m, ImageReference ref) {
+        if (parse(m, ref) instanceof ImageManifest image) {
+            return image;
+        }
+        throw new FerryException(ProblemType.UNSUPPORTED_MANIFEST,
+                "reading manifest " + ref.reference() + " in " + ref.name() + ": nested indexes are not supported");
+    }
+}
