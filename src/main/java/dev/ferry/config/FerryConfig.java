@@ -35,6 +35,27 @@ public interface FerryConfig {
     /** Caps on what is read into memory from a registry. */
     Limits limits();
 
+    /** Where Ferry keeps its embedded job store ({@code DATA_DIR/ferry.mv.db}). */
+    @WithDefault("data")
+    String dataDir();
+
+    /** Copy, delete and sync jobs. */
+    Jobs jobs();
+
+    interface Jobs {
+        /** Jobs that run at once; more wait in the queue. */
+        @WithDefault("4")
+        int maxRunning();
+
+        /** How often a running job emits a progress event (only when something moved). */
+        @WithDefault("500ms")
+        Duration progressInterval();
+
+        /** Longest wait that {@code Prefer: wait=N} may ask for. */
+        @WithDefault("300s")
+        Duration maxWait();
+    }
+
     interface DefaultPlatform {
         /** Operating system, like skopeo's --override-os. */
         @WithDefault("linux")

@@ -81,6 +81,7 @@ public record Digest(String algorithm, String hex) {
     }
 
     @Override
+    @com.fasterxml.jackson.annotation.JsonValue
     public String toString() {
         return algorithm + ":" + hex;
     }

@@ -178,6 +178,12 @@ public class RegistryClient {
      */
     public Future<Long> blobCopyStream(RegistryAccess srcAccess, ImageReference srcRepo, RegistryAccess dstAccess,
                                        ImageReference dstRepo, Descriptor blob) {
+        return blobCopyStream(srcAccess, srcRepo, dstAccess, dstRepo, blob, StreamWatch.NONE);
+    }
+
+    /** As above, reporting bytes to {@code watch} and aborting the stream when it says so. */
+    public Future<Long> blobCopyStream(RegistryAccess srcAccess, ImageReference srcRepo, RegistryAccess dstAccess,
+                                       ImageReference dstRepo, Descriptor blob, StreamWatch watch) {
         String action = "copying blob " + blob.digest() + " from " + srcRepo.name() + " to " + dstRepo.name();
         String dstScope = pushScope(dstRepo);
         return blobUploadStart(dstAccess, dstRepo, action).compose(location -> {
@@ -192,7 +198,7 @@ public class RegistryClient {
                         MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/octet-stream"), null, dstScope,
                         action, config.limits().smallBodyBytes());
                 return transport.upload(dstAccess, call, blob.size(),
-                                request -> VerifyingPump.pump(opened.response(), request, blob, action))
+                                request -> VerifyingPump.pump(opened.response(), request, blob, action, watch))
                         .recover(t -> {
                             opened.response().request().reset(); // no-op once the download has ended
                             return Future.failedFuture(t);

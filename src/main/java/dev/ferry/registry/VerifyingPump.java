@@ -3,8 +3,10 @@ package dev.ferry.registry;
 import dev.ferry.error.FerryException;
 import dev.ferry.error.ProblemType;
 import dev.ferry.oci.Descriptor;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -23,25 +25,39 @@ final class VerifyingPump {
     private final HttpClientRequest upload;
     private final Descriptor expected;
     private final String action;
+    private final StreamWatch watch;
     private final MessageDigest hash;
     private final Promise<Void> done = Promise.promise();
     private Buffer held;
     private long count;
 
-    private VerifyingPump(HttpClientResponse source, HttpClientRequest upload, Descriptor expected, String action) {
+    private VerifyingPump(HttpClientResponse source, HttpClientRequest upload, Descriptor expected, String action,
+                          StreamWatch watch) {
         this.source = source;
         this.upload = upload;
         this.expected = expected;
         this.action = action;
+        this.watch = watch;
         this.hash = expected.digest().newMessageDigest();
     }
 
     /** Pumps {@code source} (paused, unread) into {@code upload}; completes once the request has been ended. */
-    static Future<Void> pump(HttpClientResponse source, HttpClientRequest upload, Descriptor expected, String action) {
-        return new VerifyingPump(source, upload, expected, action).start();
+    static Future<Void> pump(HttpClientResponse source, HttpClientRequest upload, Descriptor expected, String action,
+                             StreamWatch watch) {
+        return new VerifyingPump(source, upload, expected, action, watch).start();
     }
 
     private Future<Void> start() {
+        Context context = Vertx.currentContext();
+        Runnable unregister = watch.onAbort(() -> {
+            java.util.concurrent.CancellationException why = new java.util.concurrent.CancellationException(action + ": cancelled");
+            if (context == null) {
+                abort(why);
+            } else {
+                context.runOnContext(v -> abort(why));
+            }
+        });
+        done.future().onComplete(ar -> unregister.run());
         upload.exceptionHandler(t -> abort(t));
         source.exceptionHandler(t -> abort(t));
         source.handler(this::onBuffer);
@@ -59,9 +75,10 @@ final class VerifyingPump {
             abort(mismatch("more than the " + expected.size() + " bytes its descriptor states"));
             return;
         }
-        hash.update(buffer.getBytes());
+        hash.update(buffer.getByteBuf().nioBuffer()); // a view, not a copy of the chunk
         if (held != null) {
             upload.write(held);
+            watch.bytes(held.length());
         }
         held = buffer;
         if (upload.writeQueueFull()) {
@@ -83,6 +100,9 @@ final class VerifyingPump {
             return;
         }
         Future<Void> ended = held == null ? upload.end() : upload.end(held);
+        if (held != null) {
+            watch.bytes(held.length());
+        }
         held = null;
         ended.onComplete(done);
     }

@@ -7,7 +7,11 @@ import dev.ferry.oci.Digest;
 import dev.ferry.oci.ImageReference;
 import dev.ferry.registry.RegistryAccess;
 import dev.ferry.registry.RegistryClient;
+import dev.ferry.registry.StreamWatch;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -27,8 +31,19 @@ final class BlobTransfer {
     private final AtomicInteger mounted = new AtomicInteger();
     private final AtomicInteger skipped = new AtomicInteger();
     private final AtomicLong bytes = new AtomicLong();
+    private final CopyListener listener;
+    private final Cancellation cancellation;
+    private final Vertx vertx;
 
-    BlobTransfer(RegistryClient registry, RegistryAccess src, ImageReference srcRepo, RegistryAccess dst, ImageReference dstRepo) {
+    /** Failures worth streaming the blob again (the destination never commits a partial upload). */
+    private static final Set<ProblemType> RETRYABLE = Set.of(ProblemType.REGISTRY_UNREACHABLE, ProblemType.REGISTRY_TIMEOUT,
+            ProblemType.REGISTRY_ERROR);
+
+    BlobTransfer(RegistryClient registry, RegistryAccess src, ImageReference srcRepo, RegistryAccess dst, ImageReference dstRepo,
+                 CopyListener listener, Cancellation cancellation, Vertx vertx) {
+        this.listener = listener;
+        this.cancellation = cancellation;
+        this.vertx = vertx;
         this.registry = registry;
         this.src = src;
         this.srcRepo = srcRepo;
@@ -38,14 +53,19 @@ final class BlobTransfer {
     }
 
     Future<Void> copy(Descriptor blob) {
+        if (cancellation.isCancelled()) {
+            return Future.failedFuture(new Cancellation.CancelledException());
+        }
         if (blob.mediaType().isForeignLayer()) {
             skipped.incrementAndGet(); // like skopeo: non-distributable layers stay where their URLs say
+            listener.blobSkipped(blob, "foreign");
             return Future.succeededFuture();
         }
         Digest digest = blob.digest();
         return registry.blobHead(dst, dstRepo, digest).compose(present -> {
             if (present) {
                 skipped.incrementAndGet();
+                listener.blobSkipped(blob, "exists");
                 return Future.succeededFuture();
             }
             Future<Boolean> mount = sameRegistry && !srcRepo.repository().equals(dstRepo.repository())
@@ -54,14 +74,50 @@ final class BlobTransfer {
             return mount.compose(wasMounted -> {
                 if (wasMounted) {
                     mounted.incrementAndGet();
+                    listener.blobSkipped(blob, "mounted");
                     return Future.succeededFuture();
                 }
-                return registry.blobCopyStream(src, srcRepo, dst, dstRepo, blob).map(n -> {
+                listener.blobStarted(blob);
+                return stream(blob, 1).map(n -> {
                     copied.incrementAndGet();
                     bytes.addAndGet(n);
+                    listener.blobDone(blob);
                     return null;
                 });
             });
+        });
+    }
+
+    /** Streams the blob; a transient failure streams it again (with backoff) up to the destination's retries. */
+    private Future<Long> stream(Descriptor blob, int attempt) {
+        AtomicLong sent = new AtomicLong();
+        StreamWatch watch = new StreamWatch() {
+            @Override
+            public void bytes(long n) {
+                sent.addAndGet(n);
+                listener.bytes(blob, n);
+            }
+
+            @Override
+            public Runnable onAbort(Runnable abort) {
+                return cancellation.onCancel(abort);
+            }
+        };
+        return registry.blobCopyStream(src, srcRepo, dst, dstRepo, blob, watch).recover(t -> {
+            listener.bytes(blob, -sent.get());
+            if (cancellation.isCancelled()) {
+                return Future.failedFuture(new Cancellation.CancelledException());
+            }
+            boolean retryable = t instanceof FerryException fe ? RETRYABLE.contains(fe.type()) : true;
+            if (!retryable || attempt > dst.retries()) {
+                listener.blobFailed(blob, t.getMessage());
+                return Future.failedFuture(t);
+            }
+            listener.blobRetrying(blob, attempt, t.getMessage());
+            Promise<Void> wait = Promise.promise();
+            long delay = Math.min(10_000L, 250L << Math.min(attempt - 1, 6));
+            vertx.setTimer(delay, id -> wait.complete());
+            return wait.future().compose(v -> stream(blob, attempt + 1));
         });
     }
 

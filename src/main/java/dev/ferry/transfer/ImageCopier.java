@@ -16,6 +16,7 @@ import dev.ferry.registry.ManifestResult;
 import dev.ferry.registry.RegistryAccess;
 import dev.ferry.registry.RegistryClient;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,27 +35,39 @@ import java.util.stream.Collectors;
 public class ImageCopier {
     private final RegistryClient registry;
     private final FerryConfig config;
+    private final Vertx vertx;
 
-    public ImageCopier(RegistryClient registry, FerryConfig config) {
+    public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx) {
         this.registry = registry;
         this.config = config;
+        this.vertx = vertx;
     }
 
     public Future<CopyResult> copy(RegistryAccess src, ImageReference srcRef, RegistryAccess dst, ImageReference dstRef,
                                    CopyOptions o) {
+        return copy(src, srcRef, dst, dstRef, o, CopyListener.NONE, new Cancellation());
+    }
+
+    /**
+     * Copies {@code srcRef} to {@code dstRef}, reporting to {@code listener}; once {@code cancellation} fires,
+     * streams are aborted and no manifest is pushed (fails with {@link Cancellation.CancelledException}).
+     */
+    public Future<CopyResult> copy(RegistryAccess src, ImageReference srcRef, RegistryAccess dst, ImageReference dstRef,
+                                   CopyOptions o, CopyListener listener, Cancellation cancellation) {
         if (dstRef.tag() == null && dstRef.digest() == null) {
             return Future.failedFuture(new FerryException(ProblemType.INVALID_REFERENCE,
                     "the destination " + dstRef.name() + " needs a tag or a digest"));
         }
-        BlobTransfer blobs = new BlobTransfer(registry, src, srcRef, dst, dstRef);
+        Pushes pushes = new Pushes(dst, listener, cancellation);
+        BlobTransfer blobs = new BlobTransfer(registry, src, srcRef, dst, dstRef, listener, cancellation, vertx);
         return registry.manifestGet(src, srcRef).compose(top -> {
             Manifest parsed = parse(top, srcRef);
             if (parsed instanceof ImageManifest image) {
-                return copyImage(blobs, image, dst, dstRef, o);
+                return copyImage(blobs, pushes, image, dstRef, o);
             }
             ImageIndex index = (ImageIndex) parsed;
             if (o.all()) {
-                return copyIndex(blobs, index, src, srcRef, dst, dstRef, o);
+                return copyIndex(blobs, pushes, index, src, srcRef, dstRef, o);
             }
             Platform wanted = o.platform() != null ? o.platform() : defaultPlatform();
             Descriptor chosen = PlatformSelector.select(index, wanted).orElseThrow(() -> new FerryException(
@@ -62,21 +75,21 @@ public class ImageCopier {
                     + "@" + index.digest()));
             ImageReference childRef = srcRef.withTag(null).withDigest(chosen.digest());
             return registry.manifestGet(src, childRef)
-                    .compose(child -> copyImage(blobs, asImage(child, childRef), dst, dstRef, o));
+                    .compose(child -> copyImage(blobs, pushes, asImage(child, childRef), dstRef, o));
         });
     }
 
     /** A single image: its blobs, then its raw manifest under the destination reference. */
-    private Future<CopyResult> copyImage(BlobTransfer blobs, ImageManifest image, RegistryAccess dst, ImageReference dstRef,
+    private Future<CopyResult> copyImage(BlobTransfer blobs, Pushes pushes, ImageManifest image, ImageReference dstRef,
                                          CopyOptions o) {
-        return copyBlobs(blobs, blobsOf(List.of(image)), o)
-                .compose(v -> registry.manifestPut(dst, dstRef, image.mediaType().value(), image.raw()))
+        return copyBlobs(blobs, pushes.listener, blobsOf(List.of(image)), o)
+                .compose(v -> pushes.put(dstRef, image.mediaType().value(), image.raw()))
                 .map(blobs::result);
     }
 
     /** Every child image (blobs of all of them first, then each manifest by digest), then the index itself. */
-    private Future<CopyResult> copyIndex(BlobTransfer blobs, ImageIndex index, RegistryAccess src, ImageReference srcRef,
-                                         RegistryAccess dst, ImageReference dstRef, CopyOptions o) {
+    private Future<CopyResult> copyIndex(BlobTransfer blobs, Pushes pushes, ImageIndex index, RegistryAccess src,
+                                         ImageReference srcRef, ImageReference dstRef, CopyOptions o) {
         List<Future<ImageManifest>> reads = new ArrayList<>();
         for (Descriptor d : index.manifests()) {
             ImageReference childRef = srcRef.withTag(null).withDigest(d.digest());
@@ -84,23 +97,45 @@ public class ImageCopier {
         }
         return Future.all(reads).compose(all -> {
             List<ImageManifest> children = reads.stream().map(Future::result).collect(Collectors.toList());
-            return copyBlobs(blobs, blobsOf(children), o)
-                    .compose(v -> pushChildren(dst, dstRef, children))
-                    .compose(v -> registry.manifestPut(dst, dstRef, index.mediaType().value(), index.raw()))
+            return copyBlobs(blobs, pushes.listener, blobsOf(children), o)
+                    .compose(v -> pushChildren(pushes, dstRef, children))
+                    .compose(v -> pushes.put(dstRef, index.mediaType().value(), index.raw()))
                     .map(blobs::result);
         });
     }
 
-    private Future<Void> pushChildren(RegistryAccess dst, ImageReference dstRef, List<ImageManifest> children) {
+    private Future<Void> pushChildren(Pushes pushes, ImageReference dstRef, List<ImageManifest> children) {
         Future<Void> chain = Future.succeededFuture();
         for (ImageManifest child : children) {
             ImageReference byDigest = dstRef.withTag(null).withDigest(child.digest());
-            chain = chain.compose(v -> registry.manifestPut(dst, byDigest, child.mediaType().value(), child.raw()).mapEmpty());
+            chain = chain.compose(v -> pushes.put(byDigest, child.mediaType().value(), child.raw()).mapEmpty());
         }
         return chain;
     }
 
-    private Future<Void> copyBlobs(BlobTransfer blobs, List<Descriptor> all, CopyOptions o) {
+    /** Manifest pushes of one copy: none once it is cancelled; each reported when done. */
+    private final class Pushes {
+        private final RegistryAccess dst;
+        private final CopyListener listener;
+        private final Cancellation cancellation;
+
+        Pushes(RegistryAccess dst, CopyListener listener, Cancellation cancellation) {
+            this.dst = dst;
+            this.listener = listener;
+            this.cancellation = cancellation;
+        }
+
+        Future<Digest> put(ImageReference ref, String mediaType, byte[] raw) {
+            if (cancellation.isCancelled()) {
+                return Future.failedFuture(new Cancellation.CancelledException());
+            }
+            return registry.manifestPut(dst, ref, mediaType, raw).onSuccess(d ->
+                    listener.manifestPushed(d, mediaType, ref.tag() != null ? ref.tag() : d.toString()));
+        }
+    }
+
+    private Future<Void> copyBlobs(BlobTransfer blobs, CopyListener listener, List<Descriptor> all, CopyOptions o) {
+        listener.planned(all.size(), all.stream().mapToLong(Descriptor::size).sum());
         List<Supplier<Future<?>>> tasks = new ArrayList<>();
         for (Descriptor d : all) {
             tasks.add(() -> blobs.copy(d));

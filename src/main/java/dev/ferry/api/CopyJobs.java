@@ -1,0 +1,115 @@
+package dev.ferry.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.config.FerryConfig;
+import dev.ferry.error.FerryException;
+import dev.ferry.error.ProblemType;
+import dev.ferry.job.JobWork;
+import dev.ferry.job.JobWorkFactory;
+import dev.ferry.oci.ImageReference;
+import dev.ferry.oci.Platform;
+import dev.ferry.registry.RegistryAccess;
+import dev.ferry.registry.RegistryAccessFactory;
+import dev.ferry.transfer.CopyOptions;
+import dev.ferry.transfer.ImageCopier;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
+
+/**
+ * Turns a copy request into a job: everything is validated before the job is accepted (so a bad request is
+ * a 400, never a failed job), secrets are kept out of the stored request, and after a restart the job is
+ * rebuilt from what was stored — unless it needed credentials that were only in the request.
+ */
+@ApplicationScoped
+public class CopyJobs implements JobWorkFactory {
+    static final List<String> SECRET_FIELDS = List.of("srcCreds", "destCreds", "srcRegistryToken", "destRegistryToken");
+
+    private final ImageCopier copier;
+    private final RegistryAccessFactory access;
+    private final FerryConfig config;
+    private final ObjectMapper json;
+
+    /** A validated copy: what to store and what to run. */
+    public record Plan(JsonNode storedRequest, JobWork work) {
+    }
+
+    public CopyJobs(ImageCopier copier, RegistryAccessFactory access, FerryConfig config, ObjectMapper json) {
+        this.copier = copier;
+        this.access = access;
+        this.config = config;
+        this.json = json;
+    }
+
+    @Override
+    public String type() {
+        return "copy";
+    }
+
+    public Plan plan(CopyRequest r) {
+        ImageReference src = RequestFields.image("source", r.source());
+        ImageReference dst = RequestFields.image("destination", r.destination());
+        RegistryAccess srcAccess = access.forReference(src, r.sourceAccess(), "src");
+        RegistryAccess dstAccess = access.forReference(dst, r.destinationAccess(), "dest");
+        CopyOptions options = options(r);
+        JobWork work = ctx -> copier.copy(srcAccess, src, dstAccess, dst, options, new JobCopyListener(ctx), ctx.cancellation())
+                .map(result -> (JsonNode) json.valueToTree(result));
+        return new Plan(stored(r), work);
+    }
+
+    private CopyOptions options(CopyRequest r) {
+        String multiArch = r.multiArch() == null ? "system" : r.multiArch();
+        if (!List.of("system", "all", "index-only").contains(multiArch)) {
+            throw FerryException.invalidField("multiArch", "must be system, all or index-only");
+        }
+        if ("index-only".equals(multiArch)) {
+            throw FerryException.invalidField("multiArch", "index-only is not supported: registries refuse an index whose images are missing");
+        }
+        boolean all = Boolean.TRUE.equals(r.all()) || "all".equals(multiArch);
+        int parallel = r.imageParallelCopies() == null ? CopyOptions.DEFAULT_PARALLEL_BLOBS : r.imageParallelCopies();
+        if (parallel < 1 || parallel > 64) {
+            throw FerryException.invalidField("imageParallelCopies", "must be between 1 and 64");
+        }
+        String os = RequestFields.optionalToken("overrideOs", r.overrideOs());
+        String arch = RequestFields.optionalToken("overrideArch", r.overrideArch());
+        String variant = RequestFields.optionalToken("overrideVariant", r.overrideVariant());
+        FerryConfig.DefaultPlatform d = config.platform();
+        String v = variant != null ? variant : (arch == null ? d.variant().orElse(null) : null);
+        Platform platform = Platform.of(os != null ? os : d.os(), arch != null ? arch : d.arch(), v);
+        return new CopyOptions(all, platform, parallel);
+    }
+
+    /** The request as stored and shown: secrets removed, and the names of removed fields listed. */
+    private JsonNode stored(CopyRequest r) {
+        ObjectNode node = json.valueToTree(r);
+        ArrayNode redacted = json.createArrayNode();
+        for (String field : SECRET_FIELDS) {
+            JsonNode v = node.remove(field);
+            if (v != null && !v.isNull()) {
+                redacted.add(field);
+            }
+        }
+        node.properties().removeIf(e -> e.getValue().isNull());
+        if (!redacted.isEmpty()) {
+            node.set("redacted", redacted);
+        }
+        return node;
+    }
+
+    @Override
+    public JobWork resume(JsonNode storedRequest) {
+        ObjectNode copy = storedRequest.deepCopy();
+        JsonNode redacted = copy.remove("redacted");
+        if (redacted != null && !redacted.isEmpty()) {
+            throw new FerryException(ProblemType.JOB_NOT_RESUMABLE, "the job was interrupted by a restart and needs "
+                    + redacted + ", which are never stored; submit it again");
+        }
+        try {
+            return plan(json.treeToValue(copy, CopyRequest.class)).work();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+            throw new FerryException(ProblemType.JOB_NOT_RESUMABLE, "the stored request of this job can no longer be read");
+        }
+    }
+}

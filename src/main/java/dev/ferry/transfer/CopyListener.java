@@ -1,0 +1,42 @@
+package dev.ferry.transfer;
+
+import dev.ferry.oci.Descriptor;
+import dev.ferry.oci.Digest;
+
+/**
+ * What a copy reports while it runs, in order: the plan (totals), then per blob started / skipped /
+ * retrying / done / failed with byte counts in between, then each manifest pushed. Called from event-loop
+ * threads: implementations must not block.
+ */
+public interface CopyListener {
+
+    /** The copy knows what it will move: distinct blobs and their total size. */
+    default void planned(int blobs, long bytes) {
+    }
+
+    default void blobStarted(Descriptor blob) {
+    }
+
+    /** The blob needs no bytes moved; {@code reason} is {@code exists} or {@code mounted}. */
+    default void blobSkipped(Descriptor blob, String reason) {
+    }
+
+    default void blobRetrying(Descriptor blob, int attempt, String why) {
+    }
+
+    /** {@code n} more bytes of {@code blob} have been written to the destination. */
+    default void bytes(Descriptor blob, long n) {
+    }
+
+    default void blobDone(Descriptor blob) {
+    }
+
+    default void blobFailed(Descriptor blob, String why) {
+    }
+
+    default void manifestPushed(Digest digest, String mediaType, String reference) {
+    }
+
+    CopyListener NONE = new CopyListener() {
+    };
+}
