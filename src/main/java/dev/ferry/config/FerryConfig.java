@@ -39,6 +39,18 @@ public interface FerryConfig {
     @WithDefault("data")
     String dataDir();
 
+    /** How blobs move. */
+    Transfer transfer();
+
+    interface Transfer {
+        /**
+         * Times one blob is streamed again after a failed attempt (a dropped download is first resumed in place
+         * with a Range request; this covers uploads the destination refused).
+         */
+        @WithDefault("5")
+        int blobRetries();
+    }
+
     /** Copy, delete and sync jobs. */
     Jobs jobs();
 

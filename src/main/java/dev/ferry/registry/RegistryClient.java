@@ -181,6 +181,27 @@ public class RegistryClient {
         return blobCopyStream(srcAccess, srcRepo, dstAccess, dstRepo, blob, StreamWatch.NONE);
     }
 
+    /**
+     * The source blob again from {@code offset}: the registry must answer 206 with a Content-Range that starts
+     * there; anything else fails (and the whole blob is tried again by the caller).
+     */
+    private Future<io.vertx.core.http.HttpClientResponse> reopenFrom(RegistryAccess access, RegistryCall get, long offset, String action) {
+        RegistryCall ranged = get.withHeader("Range", "bytes=" + offset + "-");
+        return transport.openStream(access, ranged).compose(opened -> {
+            if (!opened.isSuccess()) {
+                return Future.failedFuture(RegistryErrors.failure(opened.refused(), action, ProblemType.BLOB_NOT_FOUND));
+            }
+            io.vertx.core.http.HttpClientResponse resp = opened.response();
+            String range = resp.getHeader("Content-Range");
+            if (resp.statusCode() != 206 || range == null || !range.trim().startsWith("bytes " + offset + "-")) {
+                resp.request().reset();
+                return Future.failedFuture(new FerryException(ProblemType.REGISTRY_ERROR,
+                        action + ": the download dropped and the registry cannot resume it (no range support)"));
+            }
+            return Future.succeededFuture(resp);
+        });
+    }
+
     /** As above, reporting bytes to {@code watch} and aborting the stream when it says so. */
     public Future<Long> blobCopyStream(RegistryAccess srcAccess, ImageReference srcRepo, RegistryAccess dstAccess,
                                        ImageReference dstRepo, Descriptor blob, StreamWatch watch) {
@@ -198,7 +219,8 @@ public class RegistryClient {
                         MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/octet-stream"), null, dstScope,
                         action, config.limits().smallBodyBytes());
                 return transport.upload(dstAccess, call, blob.size(),
-                                request -> VerifyingPump.pump(opened.response(), request, blob, action, watch))
+                                request -> VerifyingPump.pump(opened.response(), request, blob, action, watch,
+                                        offset -> reopenFrom(srcAccess, get, offset, action)))
                         .recover(t -> {
                             opened.response().request().reset(); // no-op once the download has ended
                             return Future.failedFuture(t);

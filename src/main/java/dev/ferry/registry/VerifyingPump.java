@@ -21,7 +21,18 @@ import java.security.MessageDigest;
  * reset instead, so the registry never receives a complete body for the wrong content.
  */
 final class VerifyingPump {
-    private final HttpClientResponse source;
+    /** Most times one blob's download is picked up again with a Range request after the connection dropped. */
+    static final int MAX_RESUMES = 8;
+
+    /** Opens the source again from a byte offset (a Range request), paused and unread. */
+    @FunctionalInterface
+    interface Reopener {
+        Future<HttpClientResponse> from(long offset);
+    }
+
+    private HttpClientResponse source;
+    private final Reopener reopener;
+    private int resumes;
     private final HttpClientRequest upload;
     private final Descriptor expected;
     private final String action;
@@ -32,8 +43,9 @@ final class VerifyingPump {
     private long count;
 
     private VerifyingPump(HttpClientResponse source, HttpClientRequest upload, Descriptor expected, String action,
-                          StreamWatch watch) {
+                          StreamWatch watch, Reopener reopener) {
         this.source = source;
+        this.reopener = reopener;
         this.upload = upload;
         this.expected = expected;
         this.action = action;
@@ -43,8 +55,8 @@ final class VerifyingPump {
 
     /** Pumps {@code source} (paused, unread) into {@code upload}; completes once the request has been ended. */
     static Future<Void> pump(HttpClientResponse source, HttpClientRequest upload, Descriptor expected, String action,
-                             StreamWatch watch) {
-        return new VerifyingPump(source, upload, expected, action, watch).start();
+                             StreamWatch watch, Reopener reopener) {
+        return new VerifyingPump(source, upload, expected, action, watch, reopener).start();
     }
 
     private Future<Void> start() {
@@ -59,11 +71,44 @@ final class VerifyingPump {
         });
         done.future().onComplete(ar -> unregister.run());
         upload.exceptionHandler(t -> abort(t));
-        source.exceptionHandler(t -> abort(t));
-        source.handler(this::onBuffer);
-        source.endHandler(v -> onEnd());
-        source.resume();
+        attach(source);
         return done.future();
+    }
+
+    private void attach(HttpClientResponse from) {
+        source = from;
+        from.exceptionHandler(t -> onSourceFailure(from, t));
+        from.handler(this::onBuffer);
+        from.endHandler(v -> onEnd());
+        if (!upload.writeQueueFull()) {
+            from.resume();
+        }
+    }
+
+    /** A dropped download is picked up where it stopped with a Range request; the upload stays open meanwhile. */
+    private void onSourceFailure(HttpClientResponse from, Throwable t) {
+        if (done.future().isComplete() || from != source) {
+            return;
+        }
+        if (reopener == null || resumes >= MAX_RESUMES || t instanceof java.util.concurrent.CancellationException) {
+            abort(t);
+            return;
+        }
+        resumes++;
+        from.handler(null);
+        from.endHandler(null);
+        watch.resumed(count, t.getMessage());
+        reopener.from(count).onComplete(ar -> {
+            if (done.future().isComplete()) {
+                if (ar.succeeded()) {
+                    ar.result().request().reset();
+                }
+            } else if (ar.succeeded()) {
+                attach(ar.result());
+            } else {
+                abort(ar.cause());
+            }
+        });
     }
 
     private void onBuffer(Buffer buffer) {

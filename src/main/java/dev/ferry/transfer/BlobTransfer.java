@@ -34,13 +34,15 @@ final class BlobTransfer {
     private final CopyListener listener;
     private final Cancellation cancellation;
     private final Vertx vertx;
+    private final int blobRetries;
 
     /** Failures worth streaming the blob again (the destination never commits a partial upload). */
     private static final Set<ProblemType> RETRYABLE = Set.of(ProblemType.REGISTRY_UNREACHABLE, ProblemType.REGISTRY_TIMEOUT,
             ProblemType.REGISTRY_ERROR);
 
     BlobTransfer(RegistryClient registry, RegistryAccess src, ImageReference srcRepo, RegistryAccess dst, ImageReference dstRepo,
-                 CopyListener listener, Cancellation cancellation, Vertx vertx) {
+                 CopyListener listener, Cancellation cancellation, Vertx vertx, int blobRetries) {
+        this.blobRetries = blobRetries;
         this.listener = listener;
         this.cancellation = cancellation;
         this.vertx = vertx;
@@ -99,6 +101,11 @@ final class BlobTransfer {
             }
 
             @Override
+            public void resumed(long offset, String why) {
+                listener.blobRetrying(blob, attempt, "download dropped (" + why + "); resuming from byte " + offset);
+            }
+
+            @Override
             public Runnable onAbort(Runnable abort) {
                 return cancellation.onCancel(abort);
             }
@@ -109,7 +116,7 @@ final class BlobTransfer {
                 return Future.failedFuture(new Cancellation.CancelledException());
             }
             boolean retryable = t instanceof FerryException fe ? RETRYABLE.contains(fe.type()) : true;
-            if (!retryable || attempt > dst.retries()) {
+            if (!retryable || attempt > blobRetries) {
                 listener.blobFailed(blob, t.getMessage());
                 return Future.failedFuture(t);
             }

@@ -59,7 +59,8 @@ public class ImageCopier {
                     "the destination " + dstRef.name() + " needs a tag or a digest"));
         }
         Pushes pushes = new Pushes(dst, listener, cancellation);
-        BlobTransfer blobs = new BlobTransfer(registry, src, srcRef, dst, dstRef, listener, cancellation, vertx);
+        BlobTransfer blobs = new BlobTransfer(registry, src, srcRef, dst, dstRef, listener, cancellation, vertx,
+                config.transfer().blobRetries());
         return registry.manifestGet(src, srcRef).compose(top -> {
             Manifest parsed = parse(top, srcRef);
             if (parsed instanceof ImageManifest image) {
