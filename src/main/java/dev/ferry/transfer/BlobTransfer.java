@@ -35,13 +35,15 @@ final class BlobTransfer {
     private final Cancellation cancellation;
     private final Vertx vertx;
     private final int blobRetries;
+    private final BlobFlights flights;
 
     /** Failures worth streaming the blob again (the destination never commits a partial upload). */
     private static final Set<ProblemType> RETRYABLE = Set.of(ProblemType.REGISTRY_UNREACHABLE, ProblemType.REGISTRY_TIMEOUT,
             ProblemType.REGISTRY_ERROR);
 
     BlobTransfer(RegistryClient registry, RegistryAccess src, ImageReference srcRepo, RegistryAccess dst, ImageReference dstRepo,
-                 CopyListener listener, Cancellation cancellation, Vertx vertx, int blobRetries) {
+                 CopyListener listener, Cancellation cancellation, Vertx vertx, int blobRetries, BlobFlights flights) {
+        this.flights = flights;
         this.blobRetries = blobRetries;
         this.listener = listener;
         this.cancellation = cancellation;
@@ -70,23 +72,74 @@ final class BlobTransfer {
                 listener.blobSkipped(blob, "exists");
                 return Future.succeededFuture();
             }
-            Future<Boolean> mount = sameRegistry && !srcRepo.repository().equals(dstRepo.repository())
-                    ? registry.blobMount(dst, dstRepo, digest, srcRepo).recover(this::streamIfMountRefused)
+            ImageReference mountFrom = mountSource(digest);
+            Future<Boolean> mount = mountFrom != null
+                    ? registry.blobMount(dst, dstRepo, digest, mountFrom).recover(this::streamIfMountRefused)
                     : Future.succeededFuture(false);
             return mount.compose(wasMounted -> {
                 if (wasMounted) {
                     mounted.incrementAndGet();
+                    flights.remember(dst.registry(), digest, dstRepo);
                     listener.blobSkipped(blob, "mounted");
                     return Future.succeededFuture();
                 }
-                listener.blobStarted(blob);
-                return stream(blob, 1).map(n -> {
-                    copied.incrementAndGet();
-                    bytes.addAndGet(n);
-                    listener.blobDone(blob);
-                    return null;
-                });
+                return streamOnce(blob);
             });
+        });
+    }
+
+    /**
+     * Another repository of the destination registry that has the blob: the source repository when both are
+     * on one registry, else one this Ferry recently copied the blob into.
+     */
+    private ImageReference mountSource(Digest digest) {
+        if (sameRegistry && !srcRepo.repository().equals(dstRepo.repository())) {
+            return srcRepo;
+        }
+        ImageReference known = flights.knownRepository(dst.registry(), digest);
+        return known != null && !known.repository().equals(dstRepo.repository()) ? known : null;
+    }
+
+    /**
+     * Streams the blob unless another copy is streaming it into the same registry right now: then waits for
+     * that one and takes the cheap path (present, or a mount from where it landed).
+     */
+    private Future<Void> streamOnce(Descriptor blob) {
+        Promise<Void> landed = Promise.promise();
+        BlobFlights.Flight mine = new BlobFlights.Flight(dstRepo, landed.future());
+        BlobFlights.Flight other = flights.claim(dst.registry(), blob.digest(), mine);
+        if (other != null) {
+            return other.landed().compose(v -> registry.blobHead(dst, dstRepo, blob.digest())).compose(present -> {
+                if (present) {
+                    skipped.incrementAndGet();
+                    listener.blobSkipped(blob, "exists");
+                    return Future.succeededFuture();
+                }
+                if (other.repository().repository().equals(dstRepo.repository())) {
+                    return streamOnce(blob); // the other stream failed: try ourselves
+                }
+                return registry.blobMount(dst, dstRepo, blob.digest(), other.repository())
+                        .recover(this::streamIfMountRefused)
+                        .compose(wasMounted -> {
+                            if (wasMounted) {
+                                mounted.incrementAndGet();
+                                listener.blobSkipped(blob, "mounted");
+                                return Future.succeededFuture();
+                            }
+                            return streamOnce(blob);
+                        });
+            });
+        }
+        listener.blobStarted(blob);
+        return stream(blob, 1).map(n -> {
+            copied.incrementAndGet();
+            bytes.addAndGet(n);
+            listener.blobDone(blob);
+            flights.remember(dst.registry(), blob.digest(), dstRepo);
+            return (Void) null;
+        }).onComplete(ar -> {
+            flights.land(dst.registry(), blob.digest(), mine);
+            landed.complete();
         });
     }
 

@@ -36,8 +36,10 @@ public class ImageCopier {
     private final RegistryClient registry;
     private final FerryConfig config;
     private final Vertx vertx;
+    private final BlobFlights flights;
 
-    public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx) {
+    public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights) {
+        this.flights = flights;
         this.registry = registry;
         this.config = config;
         this.vertx = vertx;
@@ -60,7 +62,7 @@ public class ImageCopier {
         }
         Pushes pushes = new Pushes(dst, listener, cancellation);
         BlobTransfer blobs = new BlobTransfer(registry, src, srcRef, dst, dstRef, listener, cancellation, vertx,
-                config.transfer().blobRetries());
+                config.transfer().blobRetries(), flights);
         return registry.manifestGet(src, srcRef).compose(top -> {
             Manifest parsed = parse(top, srcRef);
             if (parsed instanceof ImageManifest image) {

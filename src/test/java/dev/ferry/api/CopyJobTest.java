@@ -78,10 +78,18 @@ class CopyJobTest {
         return job;
     }
 
+    /** A new image nobody has copied yet, so its blobs must stream (Ferry remembers where blobs landed). */
+    static TestImages.Image freshImage(String repo) {
+        TestImages.Image fresh = IMAGES.ociImage(4, 256 * 1024, "linux", "amd64", null);
+        new RegistryPusher(SharedRegistries.get().anonymous().baseUrl()).push(repo, "v1", fresh);
+        return fresh;
+    }
+
     @Test
     void shouldCopyAnImageThatSkopeoSeesAsIdentical() throws Exception {
+        TestImages.Image image = freshImage("copyjob/identical");
         String to = "docker://" + dest.hostPort() + "/copied/app:v1";
-        JsonNode job = finished(Map.of("source", "docker://" + src + "/copyjob/app:v1", "destination", to));
+        JsonNode job = finished(Map.of("source", "docker://" + src + "/copyjob/identical:v1", "destination", to));
         assertEquals(image.digest(), job.at("/result/digest").asText());
         assertArrayEquals(image.manifest(), Skopeo.inspectRaw(to));
         JsonNode inspected = Skopeo.inspect(to);
@@ -133,7 +141,8 @@ class CopyJobTest {
 
     @Test
     void shouldReportEveryStepOverServerSentEventsAndReplayFromLastEventId() throws Exception {
-        JsonNode job = finished(Map.of("source", src + "/copyjob/app:v1", "destination", dest.hostPort() + "/copied/sse:v1"));
+        TestImages.Image image = freshImage("copyjob/sse");
+        JsonNode job = finished(Map.of("source", src + "/copyjob/sse:v1", "destination", dest.hostPort() + "/copied/sse:v1"));
         String url = base.toString() + "api/v1/jobs/" + job.get("id").asText() + "/events";
         SseClient.Stream stream = SseClient.read(url, null, Duration.ofSeconds(20));
         assertEquals(200, stream.status());
@@ -181,6 +190,35 @@ class CopyJobTest {
         JsonNode again = finished(Map.of("source", src + "/copyjob/app:v1", "destination", dest.hostPort() + "/copied/twice:v2"));
         assertEquals(5, again.at("/progress/blobsSkipped").asInt());
         assertEquals(0, again.at("/progress/bytesDone").asLong());
+    }
+
+    @Test
+    void shouldMoveEachBlobOnceWhenConcurrentJobsShareIt() throws Exception {
+        TestImages.Image image = freshImage("copyjob/shared");
+        RegistryProcess fresh = RegistryProcess.anonymous();
+        try (fresh) {
+            List<String> ids = new java.util.ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                ids.add(submit(Map.of("source", src + "/copyjob/shared:v1", "destination", fresh.hostPort() + "/shared/app" + i + ":v1"),
+                        Map.of()).then().statusCode(202).extract().jsonPath().getString("id"));
+            }
+            long bytesMoved = 0;
+            int copied = 0;
+            for (String id : ids) {
+                JsonNode job = JSON.readTree(given().get("/api/v1/jobs/" + id).asByteArray());
+                for (int i = 0; i < 400 && !job.get("state").asText().equals("succeeded") && !job.get("state").asText().equals("failed"); i++) {
+                    Thread.sleep(50);
+                    job = JSON.readTree(given().get("/api/v1/jobs/" + id).asByteArray());
+                }
+                assertEquals("succeeded", job.get("state").asText(), job.toString());
+                bytesMoved += job.at("/progress/bytesDone").asLong();
+                copied += job.at("/result/blobsCopied").asInt();
+                assertArrayEquals(image.manifest(), Skopeo.inspectRaw("docker://" + fresh.hostPort() + "/shared/app" + ids.indexOf(id) + ":v1"));
+            }
+            long imageBytes = image.blobs().stream().mapToLong(TestImages.Blob::size).sum();
+            assertEquals(5, copied, "each of the 5 blobs streamed by exactly one job");
+            assertEquals(imageBytes, bytesMoved, "each byte moved once across the 5 jobs");
+        }
     }
 
     @Test

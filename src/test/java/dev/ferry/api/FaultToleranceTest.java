@@ -24,22 +24,28 @@ class FaultToleranceTest {
 
     @Test
     void shouldCompleteTenOfTenCopiesThroughFaultyRegistries() throws Exception {
-        TestImages.Image image = new TestImages(77).ociImage(3, 512 * 1024, "linux", "amd64", null);
-        new RegistryPusher(SharedRegistries.get().anonymous().baseUrl()).push("faulty/app", "v1", image);
+        // Ten different images, so every copy has to move its own bytes (Ferry mounts blobs it has seen).
+        TestImages images = new TestImages(77);
+        java.util.List<TestImages.Image> sources = new java.util.ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            TestImages.Image image = images.ociImage(3, 512 * 1024, "linux", "amd64", null);
+            new RegistryPusher(SharedRegistries.get().anonymous().baseUrl()).push("faulty/app" + i, "v1", image);
+            sources.add(image);
+        }
         try (RegistryProcess dest = RegistryProcess.anonymous();
              FaultyProxy source = new FaultyProxy(SharedRegistries.get().anonymous().hostPort(), 0.15, 0.3, 1);
              FaultyProxy destination = new FaultyProxy(dest.hostPort(), 0.15, 0.0, 2)) {
             java.util.List<String> jobs = new java.util.ArrayList<>();
             for (int i = 0; i < 10; i++) {
                 Response r = given().contentType("application/json").header("Prefer", "wait=120")
-                        .body(Map.of("source", source.hostPort() + "/faulty/app:v1",
+                        .body(Map.of("source", source.hostPort() + "/faulty/app" + i + ":v1",
                                 "destination", destination.hostPort() + "/faulty/copy" + i + ":v1",
                                 "srcTlsVerify", false, "destTlsVerify", false))
                         .post("/api/v1/copy");
                 assertEquals(200, r.statusCode(), r.asString());
                 assertEquals("succeeded", r.jsonPath().getString("state"), r.asString());
                 jobs.add(r.jsonPath().getString("id"));
-                assertArrayEquals(image.manifest(), Skopeo.inspectRaw("docker://" + dest.hostPort() + "/faulty/copy" + i + ":v1"),
+                assertArrayEquals(sources.get(i).manifest(), Skopeo.inspectRaw("docker://" + dest.hostPort() + "/faulty/copy" + i + ":v1"),
                         "copy " + i + " has the source's digest");
             }
             assertTrue(source.errors.get() + destination.errors.get() > 10, "faults were injected");
