@@ -67,6 +67,9 @@ public class CopyJobs implements JobWorkFactory {
         if ("index-only".equals(multiArch)) {
             throw FerryException.invalidField("multiArch", "index-only is not supported: registries refuse an index whose images are missing");
         }
+        if (Boolean.TRUE.equals(r.all()) && r.multiArch() != null && !"all".equals(multiArch)) {
+            throw FerryException.invalidField("all", "all: true and multiArch: " + multiArch + " contradict each other");
+        }
         boolean all = Boolean.TRUE.equals(r.all()) || "all".equals(multiArch);
         int parallel = r.imageParallelCopies() == null ? CopyOptions.DEFAULT_PARALLEL_BLOBS : r.imageParallelCopies();
         if (parallel < 1 || parallel > 64) {

@@ -39,6 +39,12 @@ public class ProblemMapper {
     }
 
     @ServerExceptionMapper
+    public Response store(dev.ferry.job.JobStore.StoreException e) {
+        Log.errorf("job store: %s", e.getMessage());
+        return response(ProblemType.STORE_UNAVAILABLE, "the job store is unavailable; try again", List.of());
+    }
+
+    @ServerExceptionMapper
     public Response ociFormat(OciFormatException e) {
         ProblemType type = e instanceof UnsupportedTransportException ? ProblemType.UNSUPPORTED_TRANSPORT : ProblemType.INVALID_REFERENCE;
         return response(type, e.getMessage(), List.of());

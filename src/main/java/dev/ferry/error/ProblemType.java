@@ -14,6 +14,7 @@ public enum ProblemType {
     JOB_NOT_FOUND("job-not-found", 404, "No such job"),
     JOB_FINISHED("job-finished", 409, "The job has already finished"),
     JOB_NOT_RESUMABLE("job-not-resumable", 409, "The job was interrupted and cannot resume"),
+    IDEMPOTENCY_KEY_REUSED("idempotency-key-reused", 422, "The Idempotency-Key was used for a different request"),
     STORE_UNAVAILABLE("store-unavailable", 503, "The job store is unavailable"),
     REGISTRY_NOT_ALLOWED("registry-not-allowed", 403, "The registry is not allowed by policy"),
     IMAGE_NOT_FOUND("image-not-found", 404, "The image was not found"),

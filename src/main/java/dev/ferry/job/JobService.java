@@ -86,7 +86,7 @@ public class JobService {
         if (idempotencyKey != null) {
             Optional<JobStore.Stored> existing = store.findByIdempotencyKey(caller, idempotencyKey);
             if (existing.isPresent()) {
-                return new Submitted(withLiveProgress(existing.get().job()), false);
+                return same(existing.get(), type, storedRequest);
             }
         }
         Job job = new Job(UUID.randomUUID().toString(), type, JobState.QUEUED, Instant.now(), null, null,
@@ -97,7 +97,7 @@ public class JobService {
             if (idempotencyKey != null) {
                 Optional<JobStore.Stored> raced = store.findByIdempotencyKey(caller, idempotencyKey);
                 if (raced.isPresent()) {
-                    return new Submitted(withLiveProgress(raced.get().job()), false);
+                    return same(raced.get(), type, storedRequest);
                 }
             }
             throw new FerryException(ProblemType.STORE_UNAVAILABLE, "the job could not be recorded; nothing was started", e);
@@ -106,6 +106,16 @@ public class JobService {
         events.append(job.id(), "job", snapshot(job));
         enqueue(new Active(job, work));
         return new Submitted(job, true);
+    }
+
+    /** The earlier job of an Idempotency-Key, which must have been for the same request. */
+    private Submitted same(JobStore.Stored earlier, String type, JsonNode storedRequest) {
+        Job job = earlier.job();
+        if (!job.type().equals(type) || !job.request().equals(storedRequest)) {
+            throw new FerryException(ProblemType.IDEMPOTENCY_KEY_REUSED, "this Idempotency-Key was used for job " + job.id()
+                    + " with a different request; use a new key for a new request");
+        }
+        return new Submitted(withLiveProgress(job), false);
     }
 
     private synchronized void enqueue(Active a) {

@@ -228,6 +228,9 @@ class CopyJobTest {
         String first = submit(body, Map.of("Idempotency-Key", key)).then().extract().jsonPath().getString("id");
         String second = submit(body, Map.of("Idempotency-Key", key)).then().extract().jsonPath().getString("id");
         assertEquals(first, second);
+        submit(Map.of("source", src + "/copyjob/app:v1", "destination", dest.hostPort() + "/copied/other:v1"),
+                Map.of("Idempotency-Key", key)).then().statusCode(422)
+                .body("type", equalTo("urn:ferry:problem:idempotency-key-reused"));
     }
 
     @Test
@@ -252,6 +255,8 @@ class CopyJobTest {
                 .statusCode(400).body("errors[0].field", equalTo("destination"));
         submit(Map.of("source", src + "/copyjob/app:v1", "destination", dest.hostPort() + "/a:b", "multiArch", "some"), Map.of()).then()
                 .statusCode(400).body("errors[0].field", equalTo("multiArch"));
+        submit(Map.of("source", src + "/copyjob/app:v1", "destination", dest.hostPort() + "/a:b", "all", true, "multiArch", "system"), Map.of()).then()
+                .statusCode(400).body("errors[0].field", equalTo("all"));
         submit(Map.of("source", src + "/copyjob/app:v1", "destination", dest.hostPort() + "/a:b", "imageParallelCopies", 0), Map.of()).then()
                 .statusCode(400).body("errors[0].field", equalTo("imageParallelCopies"));
         submit(Map.of("source", src + "/copyjob/app:v1", "destination", dest.hostPort() + "/a:b", "srcCred", "x"), Map.of()).then()
