@@ -75,12 +75,7 @@ public class CopyJobs implements JobWorkFactory {
         if (parallel < 1 || parallel > 64) {
             throw FerryException.invalidField("imageParallelCopies", "must be between 1 and 64");
         }
-        String os = RequestFields.optionalToken("overrideOs", r.overrideOs());
-        String arch = RequestFields.optionalToken("overrideArch", r.overrideArch());
-        String variant = RequestFields.optionalToken("overrideVariant", r.overrideVariant());
-        FerryConfig.DefaultPlatform d = config.platform();
-        String v = variant != null ? variant : (arch == null ? d.variant().orElse(null) : null);
-        Platform platform = Platform.of(os != null ? os : d.os(), arch != null ? arch : d.arch(), v);
+        Platform platform = RequestFields.platform(config.platform(), r.overrideOs(), r.overrideArch(), r.overrideVariant());
         return new CopyOptions(all, platform, parallel);
     }
 

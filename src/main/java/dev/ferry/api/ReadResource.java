@@ -52,12 +52,7 @@ public class ReadResource {
     }
 
     private Platform platform(InspectRequest r) {
-        String os = RequestFields.optionalToken("overrideOs", r.overrideOs());
-        String arch = RequestFields.optionalToken("overrideArch", r.overrideArch());
-        String variant = RequestFields.optionalToken("overrideVariant", r.overrideVariant());
-        FerryConfig.DefaultPlatform d = config.platform();
-        String v = variant != null ? variant : (arch == null ? d.variant().orElse(null) : null);
-        return Platform.of(os != null ? os : d.os(), arch != null ? arch : d.arch(), v);
+        return RequestFields.platform(config.platform(), r.overrideOs(), r.overrideArch(), r.overrideVariant());
     }
 
     private static Response toResponse(InspectResult result) {

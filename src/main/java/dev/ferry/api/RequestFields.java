@@ -49,6 +49,16 @@ final class RequestFields {
         return value;
     }
 
+    /** skopeo's --override-os/arch/variant over the configured default (an arch override drops the default variant). */
+    static dev.ferry.oci.Platform platform(dev.ferry.config.FerryConfig.DefaultPlatform defaults, String overrideOs,
+                                           String overrideArch, String overrideVariant) {
+        String os = optionalToken("overrideOs", overrideOs);
+        String arch = optionalToken("overrideArch", overrideArch);
+        String variant = optionalToken("overrideVariant", overrideVariant);
+        String v = variant != null ? variant : (arch == null ? defaults.variant().orElse(null) : null);
+        return dev.ferry.oci.Platform.of(os != null ? os : defaults.os(), arch != null ? arch : defaults.arch(), v);
+    }
+
     private static FerryException referenceProblem(String field, OciFormatException e) {
         ProblemType type = e instanceof UnsupportedTransportException ? ProblemType.UNSUPPORTED_TRANSPORT : ProblemType.INVALID_REFERENCE;
         return new FerryException(type, field + ": " + e.getMessage(), List.of(new FerryException.FieldError(field, e.getMessage())), e);
