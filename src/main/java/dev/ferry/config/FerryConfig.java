@@ -35,8 +35,11 @@ public interface FerryConfig {
     /** Caps on what is read into memory from a registry. */
     Limits limits();
 
-    /** Where Ferry keeps its embedded job store ({@code DATA_DIR/ferry.mv.db}). */
-    @WithDefault("data")
+    /**
+     * Where Ferry keeps its embedded job store ({@code DATA_DIR/ferry.mv.db}): an absolute path, or a relative
+     * one starting with {@code ./} (the embedded database refuses bare relative paths).
+     */
+    @WithDefault("./data")
     String dataDir();
 
     /** How blobs move. */

@@ -24,7 +24,15 @@ public final class FerryProcess implements AutoCloseable {
 
     /** Starts the jar on a free loopback port with {@code dataDir} as its store, and waits until it is ready. */
     public static FerryProcess start(Path dataDir, Path log) throws IOException, InterruptedException {
-        String jar = System.getProperty("ferry.jar", "target/quarkus-app/quarkus-run.jar");
+        return start(dataDir, null, log);
+    }
+
+    /**
+     * @param dataDir    the store directory, or null for Ferry's embedded default
+     * @param workingDir the process's working directory, or null for this one
+     */
+    public static FerryProcess start(Path dataDir, Path workingDir, Path log) throws IOException, InterruptedException {
+        String jar = Path.of(System.getProperty("ferry.jar", "target/quarkus-app/quarkus-run.jar")).toAbsolutePath().toString();
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
@@ -32,7 +40,12 @@ public final class FerryProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-jar", jar));
         pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
-        pb.environment().put("FERRY_DATA_DIR", dataDir.toString());
+        if (dataDir != null) {
+            pb.environment().put("FERRY_DATA_DIR", dataDir.toString());
+        }
+        if (workingDir != null) {
+            pb.directory(workingDir.toFile());
+        }
         pb.environment().put("FERRY_HTTP_TLS_HANDSHAKE_TIMEOUT", "500ms");
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         FerryProcess f = new FerryProcess(pb.start(), port, log);
