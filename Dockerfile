@@ -17,5 +17,5 @@ COPY --from=build /src/target/quarkus-app/app/ app/
 COPY --from=build /src/target/quarkus-app/quarkus/ quarkus/
 USER 185
 EXPOSE 8080
-ENV JAVA_OPTS_APPEND="-XX:MaxRAMPercentage=75"
+ENV JAVA_OPTS_APPEND="-Xmx256m -XX:+UseParallelGC"
 ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS_APPEND -jar quarkus-run.jar"]

@@ -48,12 +48,15 @@
 #   BIG_MB      total size of bench/big in MiB, split over 4 layers (multiple of 4)      (default 1024)
 #   FERRY_JAR   Ferry fast-jar   (default <repo>/target/quarkus-app/quarkus-run.jar; when it is the default
 #               and missing, it is built with mvn -B -ntp -q package -DskipTests)
-#   JAVA_OPTS   extra JVM options for Ferry (default none: heap sizes are the JVM's defaults)
+#   JAVA_OPTS   JVM options for Ferry (default: the recommended "-Xmx256m -XX:+UseParallelGC", as in the
+#               README and Dockerfile; JAVA_OPTS="" runs on the JVM's own defaults, which let the heap
+#               grow to a quarter of RAM and so RSS to ~500 MB during a 1 GiB copy)
 #   KEEP_LOGS=1 keep the temp dir (registry, Ferry and skopeo logs, job JSON) instead of deleting it
 #
 # Exit status: 0 on success; non-zero if a component fails to start, a copy fails, a copied digest differs
 # from the source's, or the same-registry copy moved bytes instead of mounting.
 set -euo pipefail
+JAVA_OPTS=${JAVA_OPTS-"-Xmx256m -XX:+UseParallelGC"}
 
 RUNS="${RUNS:-3}"
 BIG_MB="${BIG_MB:-1024}"
@@ -290,8 +293,10 @@ rss_idle=$(rss_kb "$ferry_pid")
 # shellcheck disable=SC2086
 max_heap_mb=$(java ${JAVA_OPTS:-} -XX:+PrintFlagsFinal -version 2>/dev/null | awk '$2 == "MaxHeapSize" {printf "%d", $4 / 1048576}')
 
-log "Ferry: untimed warm-up copy of multi (all)"
+# A running service is warm; warm the streaming path with enough bytes for the JIT (skopeo has no JIT).
+log "Ferry: untimed warm-up copies of many and multi (all)"
 fresh_dest
+ferry_copy "$src/bench/many:v1" "$dst/bench/warmup-many:v1" 0 "$work/warmup-many.json"
 ferry_copy "$src/bench/multi:v1" "$dst/bench/warmup:v1" 1 "$work/warmup.json"
 
 # ---------------------------------------------------------------- 3. measurements

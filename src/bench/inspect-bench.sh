@@ -145,7 +145,7 @@ ferry_port="$("${load[@]}" freeport)"
 ferry="http://127.0.0.1:$ferry_port"
 log "starting Ferry ($FERRY_JAR) on port $ferry_port"
 # shellcheck disable=SC2086  # JAVA_OPTS is a list of options
-QUARKUS_HTTP_PORT="$ferry_port" java ${JAVA_OPTS:-} -jar "$FERRY_JAR" >"$work/ferry.log" 2>&1 &
+QUARKUS_HTTP_PORT="$ferry_port" FERRY_DATA_DIR="$work/ferry-data" java ${JAVA_OPTS:-} -jar "$FERRY_JAR" >"$work/ferry.log" 2>&1 &
 ferry_pid=$!
 t0=$(date +%s.%N)
 wait_http "$ferry/q/health/ready" 60 "$ferry_pid" Ferry
