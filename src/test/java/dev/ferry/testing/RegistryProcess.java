@@ -31,9 +31,11 @@ public final class RegistryProcess implements AutoCloseable {
     private final Path logFile;
     private final int port;
     private final Process process;
+    private final boolean tls;
     private volatile boolean stopped;
 
-    private RegistryProcess(Path tempDir, Path logFile, int port, Process process) {
+    private RegistryProcess(Path tempDir, Path logFile, int port, Process process, boolean tls) {
+        this.tls = tls;
         this.tempDir = tempDir;
         this.logFile = logFile;
         this.port = port;
@@ -49,6 +51,16 @@ public final class RegistryProcess implements AutoCloseable {
     public static RegistryProcess anonymous(boolean deleteEnabled) {
         return start(deleteEnabled, dir -> "");
     }
+
+    /**
+     * Anonymous registry serving https with a self-signed certificate for 127.0.0.1 (made with openssl);
+     * {@link #certificate()} is the PEM a client must trust.
+     */
+    public static RegistryProcess tls() {
+        return start(true, TLS, dir -> "");
+    }
+
+    private static final boolean TLS = true;
 
     public static RegistryProcess htpasswd(String user, String password) {
         return start(true, dir -> {
@@ -89,7 +101,55 @@ public final class RegistryProcess implements AutoCloseable {
     }
 
     public String baseUrl() {
-        return "http://" + hostPort();
+        return (tls ? "https://" : "http://") + hostPort();
+    }
+
+    /** The self-signed certificate of a {@link #tls()} registry. */
+    public Path certificate() {
+        return tempDir.resolve("cert.pem");
+    }
+
+    private static String tlsSection(Path dir) throws IOException {
+        Path cert = dir.resolve("cert.pem");
+        Path key = dir.resolve("key.pem");
+        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                "-keyout", key.toString(), "-out", cert.toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            if (!openssl.waitFor(30, TimeUnit.SECONDS) || openssl.exitValue() != 0) {
+                throw new IOException("openssl could not make a test certificate");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+        return "  tls:\n"
+                + "    certificate: " + q(cert.toString()) + "\n"
+                + "    key: " + q(key.toString()) + "\n";
+    }
+
+    private static javax.net.ssl.SSLContext trustAll() {
+        try {
+            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            ctx.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+                @Override
+                public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {
+                }
+
+                @Override
+                public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {
+                }
+
+                @Override
+                public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                    return new java.security.cert.X509Certificate[0];
+                }
+            }}, null);
+            return ctx;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public int port() {
@@ -140,6 +200,10 @@ public final class RegistryProcess implements AutoCloseable {
     }
 
     private static RegistryProcess start(boolean deleteEnabled, AuthSection auth) {
+        return start(deleteEnabled, false, auth);
+    }
+
+    private static RegistryProcess start(boolean deleteEnabled, boolean tls, AuthSection auth) {
         RuntimeException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             Path dir;
@@ -149,7 +213,7 @@ public final class RegistryProcess implements AutoCloseable {
                 throw new UncheckedIOException(e);
             }
             try {
-                return startOnce(dir, deleteEnabled, auth);
+                return startOnce(dir, deleteEnabled, tls, auth);
             } catch (PortRaceException e) {
                 // someone grabbed the port between probe and bind: retry with a new port
                 last = e;
@@ -168,7 +232,7 @@ public final class RegistryProcess implements AutoCloseable {
         }
     }
 
-    private static RegistryProcess startOnce(Path dir, boolean deleteEnabled, AuthSection auth) {
+    private static RegistryProcess startOnce(Path dir, boolean deleteEnabled, boolean tls, AuthSection auth) {
         Process p = null;
         try {
             Path storage = Files.createDirectories(dir.resolve("storage"));
@@ -190,6 +254,7 @@ public final class RegistryProcess implements AutoCloseable {
                     + "http:\n"
                     + "  addr: 127.0.0.1:" + port + "\n"
                     + "  secret: ferry-test-http-secret\n"
+                    + (tls ? tlsSection(dir) : "")
                     + "health:\n"
                     + "  storagedriver:\n"
                     + "    enabled: false\n"
@@ -205,7 +270,7 @@ public final class RegistryProcess implements AutoCloseable {
             // keep the registry from picking up REGISTRY_* overrides of the developer's environment
             pb.environment().keySet().removeIf(k -> k.startsWith("REGISTRY_"));
             p = pb.start();
-            RegistryProcess rp = new RegistryProcess(dir, log, port, p);
+            RegistryProcess rp = new RegistryProcess(dir, log, port, p, tls);
             rp.awaitReady();
             return rp;
         } catch (IOException e) {
@@ -218,7 +283,11 @@ public final class RegistryProcess implements AutoCloseable {
     }
 
     private void awaitReady() {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1));
+        if (tls) {
+            builder.sslContext(trustAll()); // only to see that it answers; tests check verification themselves
+        }
+        HttpClient client = builder.build();
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         String lastProblem = "no attempt";
         while (System.nanoTime() < deadline) {
