@@ -11,6 +11,8 @@ import dev.ferry.registry.AccessOptions;
  * @param multiArch           --multi-arch {@code system} (default) or {@code all}
  * @param preserveDigests     --preserve-digests (Ferry always copies manifests byte for byte)
  * @param imageParallelCopies --image-parallel-copies (default 6)
+ * @param retryTimes          --retry-times: retries of each registry request (default ferry.http.retries)
+ * @param retryDelay          --retry-delay: fixed wait between retries, a Go duration such as {@code 2s}
  */
 public record CopyRequest(String source, String destination,
                           Boolean srcTlsVerify, Boolean destTlsVerify,
@@ -19,14 +21,14 @@ public record CopyRequest(String source, String destination,
                           Boolean srcNoCreds, Boolean destNoCreds,
                           Boolean all, String multiArch, Boolean preserveDigests, Boolean removeSignatures,
                           String overrideOs, String overrideArch, String overrideVariant,
-                          Integer imageParallelCopies, Integer retryTimes) {
+                          Integer imageParallelCopies, Integer retryTimes, String retryDelay) {
 
     AccessOptions sourceAccess() {
-        return new AccessOptions(srcCreds, srcRegistryToken, srcNoCreds, srcTlsVerify, retryTimes);
+        return new AccessOptions(srcCreds, srcRegistryToken, srcNoCreds, srcTlsVerify, retryTimes, retryDelay);
     }
 
     AccessOptions destinationAccess() {
-        return new AccessOptions(destCreds, destRegistryToken, destNoCreds, destTlsVerify, retryTimes);
+        return new AccessOptions(destCreds, destRegistryToken, destNoCreds, destTlsVerify, retryTimes, retryDelay);
     }
 
     @Override

@@ -17,13 +17,14 @@ import dev.ferry.registry.AccessOptions;
  * @param overrideArch    --override-arch
  * @param overrideVariant --override-variant
  * @param retryTimes      --retry-times
+ * @param retryDelay      --retry-delay (a Go duration, e.g. {@code 2s}; default exponential backoff)
  */
 public record InspectRequest(String image, Boolean tlsVerify, String creds, String registryToken, Boolean noCreds,
                              Boolean raw, Boolean config, Boolean noTags, String overrideOs, String overrideArch,
-                             String overrideVariant, Integer retryTimes) {
+                             String overrideVariant, Integer retryTimes, String retryDelay) {
 
     AccessOptions access() {
-        return new AccessOptions(creds, registryToken, noCreds, tlsVerify, retryTimes);
+        return new AccessOptions(creds, registryToken, noCreds, tlsVerify, retryTimes, retryDelay);
     }
 
     @Override

@@ -8,10 +8,10 @@ import dev.ferry.registry.AccessOptions;
  * @param repository {@code docker://HOST/REPO} without tag or digest
  */
 public record ListTagsRequest(String repository, Boolean tlsVerify, String creds, String registryToken, Boolean noCreds,
-                              Integer retryTimes) {
+                              Integer retryTimes, String retryDelay) {
 
     AccessOptions access() {
-        return new AccessOptions(creds, registryToken, noCreds, tlsVerify, retryTimes);
+        return new AccessOptions(creds, registryToken, noCreds, tlsVerify, retryTimes, retryDelay);
     }
 
     @Override

@@ -27,9 +27,10 @@ public class RegistryAccessFactory {
         boolean tlsVerify = options.tlsVerify() == null || options.tlsVerify();
         int retries = options.retryTimes() == null ? config.http().retries() : options.retryTimes();
         if (retries < 0 || retries > 20) {
-            throw FerryException.invalidField(name(field, "retryTimes"), "must be between 0 and 20");
+            throw FerryException.invalidField("retryTimes", "must be between 0 and 20");
         }
-        return new RegistryAccess(ref.registry(), ref.endpointHost(), chosen, tlsVerify, retries);
+        return new RegistryAccess(ref.registry(), ref.endpointHost(), chosen, tlsVerify, retries,
+                retryDelay(options.retryDelay(), "retryDelay"));
     }
 
     private Credentials choose(String registry, AccessOptions o, String field) {
@@ -59,6 +60,35 @@ public class RegistryAccessFactory {
             }
         }
         return credentials.configured(registry);
+    }
+
+    private static final java.util.regex.Pattern GO_DURATION =
+            java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
+
+    /** A Go duration ({@code 1m30s}, {@code 500ms}), as skopeo's --retry-delay takes it; at most 5 minutes. */
+    static java.time.Duration retryDelay(String value, String field) {
+        if (value == null) {
+            return null;
+        }
+        java.util.regex.Matcher m = GO_DURATION.matcher(value);
+        double nanos = 0;
+        int at = 0;
+        while (m.find() && m.start() == at) {
+            double n = Double.parseDouble(m.group(1));
+            nanos += n * switch (m.group(2)) {
+                case "ns" -> 1d;
+                case "us", "µs" -> 1e3;
+                case "ms" -> 1e6;
+                case "s" -> 1e9;
+                case "m" -> 60e9;
+                default -> 3600e9;
+            };
+            at = m.end();
+        }
+        if (at == 0 || at != value.length() || nanos > 300e9) {
+            throw FerryException.invalidField(field, "must be a duration such as 2s, 500ms or 1m30s, at most 5m");
+        }
+        return java.time.Duration.ofNanos((long) nanos);
     }
 
     private static String name(String prefix, String field) {

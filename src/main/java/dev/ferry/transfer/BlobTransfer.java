@@ -175,8 +175,8 @@ final class BlobTransfer {
             }
             listener.blobRetrying(blob, attempt, t.getMessage());
             Promise<Void> wait = Promise.promise();
-            long delay = Math.min(10_000L, 250L << Math.min(attempt - 1, 6));
-            vertx.setTimer(delay, id -> wait.complete());
+            long delay = dst.retryDelay() != null ? dst.retryDelay().toMillis() : Math.min(10_000L, 250L << Math.min(attempt - 1, 6));
+            vertx.setTimer(Math.max(1, delay), id -> wait.complete());
             return wait.future().compose(v -> stream(blob, attempt + 1));
         });
     }

@@ -97,6 +97,7 @@ class CopyJobTest {
         assertEquals(5, job.at("/progress/blobsTotal").asInt(), "config + 4 layers");
         assertEquals(job.at("/progress/bytesTotal").asLong(), job.at("/progress/bytesDone").asLong());
         assertNotNull(job.get("startedAt"));
+        assertTrue(job.get("durationMs").asLong() >= 0);
         assertNotNull(job.get("finishedAt"));
     }
 
@@ -257,6 +258,10 @@ class CopyJobTest {
                 .statusCode(400).body("errors[0].field", equalTo("multiArch"));
         submit(Map.of("source", src + "/copyjob/app:v1", "destination", dest.hostPort() + "/a:b", "all", true, "multiArch", "system"), Map.of()).then()
                 .statusCode(400).body("errors[0].field", equalTo("all"));
+        submit(Map.of("source", src + "/copyjob/app:v1", "destination", dest.hostPort() + "/a:b", "retryDelay", "soon"), Map.of()).then()
+                .statusCode(400).body("errors[0].field", equalTo("retryDelay"));
+        submit(Map.of("source", src + "/copyjob/app:v1", "destination", dest.hostPort() + "/a:b", "retryTimes", 99), Map.of()).then()
+                .statusCode(400).body("errors[0].field", equalTo("retryTimes"));
         submit(Map.of("source", src + "/copyjob/app:v1", "destination", dest.hostPort() + "/a:b", "imageParallelCopies", 0), Map.of()).then()
                 .statusCode(400).body("errors[0].field", equalTo("imageParallelCopies"));
         submit(Map.of("source", src + "/copyjob/app:v1", "destination", dest.hostPort() + "/a:b", "srcCred", "x"), Map.of()).then()

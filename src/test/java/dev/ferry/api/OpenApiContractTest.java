@@ -26,7 +26,6 @@ import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
 import java.lang.reflect.Parameter;
 import java.lang.reflect.ParameterizedType;
-import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
 import java.net.URISyntaxException;
 import java.net.URL;
@@ -286,23 +285,12 @@ class OpenApiContractTest {
         return t instanceof Class<?> c ? c : null;
     }
 
-    /** The JSON field names of a record: its component names, or their {@code @JsonProperty} names. */
+    /** The JSON field names of a record as Jackson reads and writes it (components, @JsonProperty names and getters). */
     private static Set<String> jsonNames(Class<?> record) {
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
         Set<String> names = new TreeSet<>();
-        for (RecordComponent c : record.getRecordComponents()) {
-            JsonProperty p = c.getAccessor().getAnnotation(JsonProperty.class);
-            if (p == null) {
-                p = c.getAnnotation(JsonProperty.class);
-            }
-            if (p == null) {
-                try {
-                    p = record.getDeclaredField(c.getName()).getAnnotation(JsonProperty.class);
-                } catch (NoSuchFieldException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-            names.add(p != null && !p.value().isEmpty() ? p.value() : c.getName());
-        }
+        mapper.getSerializationConfig().introspect(mapper.constructType(record)).findProperties()
+                .forEach(p -> names.add(p.getName()));
         return names;
     }
 

@@ -185,7 +185,8 @@ public class RegistryTransport {
 
     private Future<Endpoint> pingAt(String base, RegistryAccess access, int retries, String action) {
         RegistryCall ping = RegistryCall.get("/v2/", null, action, config.limits().smallBodyBytes());
-        RegistryAccess pingAccess = new RegistryAccess(access.registry(), access.endpoint(), Credentials.ANONYMOUS, access.tlsVerify(), retries);
+        RegistryAccess pingAccess = new RegistryAccess(access.registry(), access.endpoint(), Credentials.ANONYMOUS, access.tlsVerify(),
+                retries, access.retryDelay());
         return sendWithRetries(pingAccess, ping, base + "/v2/", null, 0).compose(resp -> {
             if (resp.status() == 401) {
                 return Future.succeededFuture(new Endpoint(base, Challenge.parse(resp.header("WWW-Authenticate"))));
@@ -339,14 +340,14 @@ public class RegistryTransport {
             if (ar.succeeded()) {
                 RegistryStream opened = ar.result();
                 if (!opened.isSuccess() && RetryPolicy.isRetryableStatus(opened.refused().status()) && attempt < access.retries()) {
-                    Duration wait = retryPolicy.delay(attempt + 1, opened.refused().header("Retry-After"), Instant.now());
+                    Duration wait = retryDelay(access, attempt + 1, opened.refused().header("Retry-After"));
                     return delay(wait).compose(v -> openWithRetries(access, call, url, auth, attempt + 1));
                 }
                 return Future.succeededFuture(opened);
             }
             Throwable failure = ar.cause();
             if (isRetryable(failure) && attempt < access.retries()) {
-                Duration wait = retryPolicy.delay(attempt + 1, null, Instant.now());
+                Duration wait = retryDelay(access, attempt + 1, null);
                 return delay(wait).compose(v -> openWithRetries(access, call, url, auth, attempt + 1));
             }
             return Future.failedFuture(describe(failure, call.action(), url));
@@ -450,14 +451,14 @@ public class RegistryTransport {
             if (ar.succeeded()) {
                 RegistryResponse resp = ar.result();
                 if (RetryPolicy.isRetryableStatus(resp.status()) && attempt < access.retries()) {
-                    Duration wait = retryPolicy.delay(attempt + 1, resp.header("Retry-After"), Instant.now());
+                    Duration wait = retryDelay(access, attempt + 1, resp.header("Retry-After"));
                     return delay(wait).compose(v -> sendWithRetries(access, call, url, auth, attempt + 1));
                 }
                 return Future.succeededFuture(resp);
             }
             Throwable failure = ar.cause();
             if (isRetryable(failure) && attempt < access.retries()) {
-                Duration wait = retryPolicy.delay(attempt + 1, null, Instant.now());
+                Duration wait = retryDelay(access, attempt + 1, null);
                 return delay(wait).compose(v -> sendWithRetries(access, call, url, auth, attempt + 1));
             }
             return Future.failedFuture(describe(failure, call.action(), url));
@@ -555,6 +556,14 @@ public class RegistryTransport {
         String size = announced >= 0 ? announced + " bytes" : "more bytes";
         return new FerryException(ProblemType.REGISTRY_RESPONSE_TOO_LARGE,
                 call.action() + ": the registry sent " + size + ", more than the " + cap + " allowed");
+    }
+
+    /** The registry's Retry-After if it sent one, else the caller's fixed retry delay, else backoff with jitter. */
+    private Duration retryDelay(RegistryAccess access, int retry, String retryAfter) {
+        if ((retryAfter == null || retryAfter.isBlank()) && access.retryDelay() != null) {
+            return access.retryDelay();
+        }
+        return retryPolicy.delay(retry, retryAfter, Instant.now());
     }
 
     private Future<Void> delay(Duration d) {
