@@ -2,11 +2,8 @@ package dev.ferry.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.error.FerryException;
-import dev.ferry.error.ProblemType;
 import dev.ferry.job.JobWork;
 import dev.ferry.job.JobWorkFactory;
 import dev.ferry.oci.ImageReference;
@@ -25,16 +22,10 @@ import java.util.List;
  */
 @ApplicationScoped
 public class CopyJobs implements JobWorkFactory {
-    static final List<String> SECRET_FIELDS = List.of("srcCreds", "destCreds", "srcRegistryToken", "destRegistryToken");
-
     private final ImageCopier copier;
     private final RegistryAccessFactory access;
     private final FerryConfig config;
     private final ObjectMapper json;
-
-    /** A validated copy: what to store and what to run. */
-    public record Plan(JsonNode storedRequest, JobWork work) {
-    }
 
     public CopyJobs(ImageCopier copier, RegistryAccessFactory access, FerryConfig config, ObjectMapper json) {
         this.copier = copier;
@@ -48,7 +39,7 @@ public class CopyJobs implements JobWorkFactory {
         return "copy";
     }
 
-    public Plan plan(CopyRequest r) {
+    public JobPlan plan(CopyRequest r) {
         ImageReference src = RequestFields.image("source", r.source());
         ImageReference dst = RequestFields.image("destination", r.destination());
         RegistryAccess srcAccess = access.forReference(src, r.sourceAccess(), "src");
@@ -56,7 +47,7 @@ public class CopyJobs implements JobWorkFactory {
         CopyOptions options = options(r);
         JobWork work = ctx -> copier.copy(srcAccess, src, dstAccess, dst, options, new JobCopyListener(ctx), ctx.cancellation())
                 .map(result -> (JsonNode) json.valueToTree(result));
-        return new Plan(stored(r), work);
+        return new JobPlan(StoredRequests.of(json, r), work);
     }
 
     private CopyOptions options(CopyRequest r) {
@@ -79,35 +70,8 @@ public class CopyJobs implements JobWorkFactory {
         return new CopyOptions(all, platform, parallel);
     }
 
-    /** The request as stored and shown: secrets removed, and the names of removed fields listed. */
-    private JsonNode stored(CopyRequest r) {
-        ObjectNode node = json.valueToTree(r);
-        ArrayNode redacted = json.createArrayNode();
-        for (String field : SECRET_FIELDS) {
-            JsonNode v = node.remove(field);
-            if (v != null && !v.isNull()) {
-                redacted.add(field);
-            }
-        }
-        node.properties().removeIf(e -> e.getValue().isNull());
-        if (!redacted.isEmpty()) {
-            node.set("redacted", redacted);
-        }
-        return node;
-    }
-
     @Override
     public JobWork resume(JsonNode storedRequest) {
-        ObjectNode copy = storedRequest.deepCopy();
-        JsonNode redacted = copy.remove("redacted");
-        if (redacted != null && !redacted.isEmpty()) {
-            throw new FerryException(ProblemType.JOB_NOT_RESUMABLE, "the job was interrupted by a restart and needs "
-                    + redacted + ", which are never stored; submit it again");
-        }
-        try {
-            return plan(json.treeToValue(copy, CopyRequest.class)).work();
-        } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
-            throw new FerryException(ProblemType.JOB_NOT_RESUMABLE, "the stored request of this job can no longer be read");
-        }
+        return plan(StoredRequests.resume(json, storedRequest, CopyRequest.class)).work();
     }
 }

@@ -32,7 +32,7 @@ public class CopyResource {
                          @HeaderParam("Prefer") String prefer) {
         CopyRequest r = RequestFields.body(body);
         String key = JobSubmission.idempotencyKey(idempotencyKey);
-        CopyJobs.Plan plan = copies.plan(r);
+        JobPlan plan = copies.plan(r);
         JobService.Submitted submitted = jobs.submit("copy", Callers.current(), key, plan.storedRequest(), plan.work());
         return JobSubmission.answer(jobs, submitted, JobSubmission.wait(prefer, config.jobs().maxWait()));
     }

@@ -355,4 +355,61 @@ public class RegistryClient {
         }
         return null;
     }
+
+    /**
+     * The digest that {@code ref} points to, from a HEAD request ({@code Docker-Content-Digest}); a GET and a
+     * hash when the registry does not say. Null when there is no such manifest.
+     */
+    public Future<Digest> manifestHead(RegistryAccess access, ImageReference ref) {
+        String action = "checking manifest " + ref.reference() + " in " + ref.name();
+        RegistryCall call = RegistryCall.head("/v2/" + ref.repository() + "/manifests/" + ref.reference(), pullScope(ref), action)
+                .withHeader("Accept", MediaType.acceptHeader());
+        return transport.exchange(access, call).compose(resp -> {
+            if (resp.status() == 404) {
+                return Future.succeededFuture(null);
+            }
+            if (!resp.isSuccess()) {
+                return Future.failedFuture(RegistryErrors.failure(resp, action, ProblemType.IMAGE_NOT_FOUND));
+            }
+            String announced = resp.header("Docker-Content-Digest");
+            if (announced != null) {
+                try {
+                    return Future.succeededFuture(Digest.parse(announced.trim()));
+                } catch (IllegalArgumentException e) {
+                    // fall through to reading the manifest
+                }
+            }
+            return manifestGet(access, ref).map(ManifestResult::digest);
+        });
+    }
+
+    /**
+     * Deletes the manifest that {@code reference} (a digest, or a tag on registries that support deleting
+     * tags alone, OCI 1.1) names. A registry with deletes disabled, or one that cannot delete a tag alone,
+     * fails with its own problem type, so callers can say so.
+     */
+    public Future<Void> manifestDelete(RegistryAccess access, ImageReference repo, String reference) {
+        String action = "deleting manifest " + reference + " in " + repo.name();
+        RegistryCall call = new RegistryCall(io.vertx.core.http.HttpMethod.DELETE, "/v2/" + repo.repository() + "/manifests/" + reference,
+                io.vertx.core.MultiMap.caseInsensitiveMultiMap(), null,
+                "repository:" + repo.repository() + ":pull,delete", action, config.limits().smallBodyBytes());
+        return transport.exchange(access, call).compose(resp -> {
+            if (resp.isSuccess()) {
+                return Future.succeededFuture();
+            }
+            String code = RegistryErrors.code(resp);
+            if (resp.status() == 405) {
+                return Future.failedFuture(new FerryException(ProblemType.REGISTRY_DELETE_DISABLED,
+                        action + ": the registry does not allow deletes (HTTP 405" + (code == null ? "" : " " + code)
+                        + "); distribution needs storage.delete.enabled: true"));
+            }
+            boolean byTag = !reference.contains(":");
+            if (byTag && (resp.status() == 400 || resp.status() == 404) && !"MANIFEST_UNKNOWN".equals(code) && !"NAME_UNKNOWN".equals(code)) {
+                return Future.failedFuture(new FerryException(ProblemType.TAG_DELETE_UNSUPPORTED,
+                        action + ": the registry cannot delete a tag alone (it answered " + RegistryErrors.summary(resp)
+                        + "); delete by digest instead, which removes every tag of that manifest"));
+            }
+            return Future.failedFuture(RegistryErrors.failure(resp, action, ProblemType.IMAGE_NOT_FOUND));
+        });
+    }
 }

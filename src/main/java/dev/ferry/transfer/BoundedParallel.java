@@ -12,11 +12,11 @@ import java.util.function.Supplier;
  * starts; the result settles only when every started task has finished, so nothing is still running when
  * the caller moves on (e.g. pushes a manifest).
  */
-final class BoundedParallel {
+public final class BoundedParallel {
     private BoundedParallel() {
     }
 
-    static Future<Void> run(List<Supplier<Future<?>>> tasks, int limit) {
+    public static Future<Void> run(List<Supplier<Future<?>>> tasks, int limit) {
         if (tasks.isEmpty()) {
             return Future.succeededFuture();
         }

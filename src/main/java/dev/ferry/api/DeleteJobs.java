@@ -1,0 +1,136 @@
+package dev.ferry.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.error.FerryException;
+import dev.ferry.error.ProblemType;
+import dev.ferry.job.JobWork;
+import dev.ferry.job.JobWorkFactory;
+import dev.ferry.oci.Digest;
+import dev.ferry.oci.ImageReference;
+import dev.ferry.registry.RegistryAccess;
+import dev.ferry.registry.RegistryAccessFactory;
+import dev.ferry.registry.RegistryClient;
+import dev.ferry.transfer.BoundedParallel;
+import io.vertx.core.Future;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * Turns a delete request into a job. Distribution deletes manifests by digest only, and deleting a
+ * manifest removes every tag that points at it (skopeo#795), so a delete by tag is refused with 409 and
+ * the other tags listed, unless {@code force}. The plan is made before the job is accepted: the digest is
+ * fixed then, so a tag that moves afterwards cannot redirect the delete.
+ */
+@ApplicationScoped
+public class DeleteJobs implements JobWorkFactory {
+    private static final Duration PLAN_TIMEOUT = Duration.ofSeconds(60);
+    private static final int MAX_LISTED_TAGS = 50;
+
+    private final RegistryClient registry;
+    private final RegistryAccessFactory access;
+    private final ObjectMapper json;
+
+    public DeleteJobs(RegistryClient registry, RegistryAccessFactory access, ObjectMapper json) {
+        this.registry = registry;
+        this.access = access;
+        this.json = json;
+    }
+
+    @Override
+    public String type() {
+        return "delete";
+    }
+
+    /** Validates and plans (talking to the registry); blocks, so call from a worker thread. */
+    public JobPlan plan(DeleteRequest r) {
+        ImageReference image = RequestFields.image("image", r.image());
+        RegistryAccess a = access.forReference(image, r.access(), "");
+        JsonNode stored = StoredRequests.of(json, r);
+        if (Boolean.TRUE.equals(r.tagOnly())) {
+            if (image.digest() != null || image.tag() == null) {
+                throw FerryException.invalidField("tagOnly", "needs an image reference with a tag and no digest");
+            }
+            ImageReference tagged = image;
+            return new JobPlan(stored, ctx -> registry.manifestDelete(a, tagged, tagged.tag())
+                    .map(v -> result(null, tagged.tag(), List.of(tagged.tag()))));
+        }
+        Digest digest = image.digest() != null ? image.digest() : await(registry.manifestHead(a, image));
+        if (digest == null) {
+            throw new FerryException(ProblemType.IMAGE_NOT_FOUND, "deleting " + image + ": no such image");
+        }
+        List<String> removed = image.digest() == null ? tagsPointingAt(a, image, digest) : List.of();
+        if (image.digest() == null && !Boolean.TRUE.equals(r.force())) {
+            List<String> others = new ArrayList<>(removed);
+            others.remove(image.tag());
+            if (!others.isEmpty()) {
+                List<String> shown = others.size() > MAX_LISTED_TAGS ? others.subList(0, MAX_LISTED_TAGS) : others;
+                throw new FerryException(ProblemType.DELETE_WOULD_REMOVE_TAGS, "deleting " + image + " deletes manifest "
+                        + digest + ", which tags " + String.join(", ", shown) + (others.size() > shown.size() ? " and " + (others.size() - shown.size()) + " more" : "")
+                        + " also point at; they would disappear too. Send force: true to delete anyway, or tagOnly: true "
+                        + "to remove only this tag where the registry supports it");
+            }
+        }
+        ImageReference repo = image;
+        return new JobPlan(stored, ctx -> registry.manifestDelete(a, repo, digest.toString())
+                .map(v -> result(digest, digest.toString(), removed)));
+    }
+
+    private JsonNode result(Digest digest, String deleted, List<String> tagsRemoved) {
+        ObjectNode out = json.createObjectNode();
+        if (digest != null) {
+            out.put("digest", digest.toString());
+        }
+        out.put("deleted", deleted);
+        out.set("tagsRemoved", json.valueToTree(tagsRemoved));
+        return out;
+    }
+
+    /** Every tag of the repository whose manifest digest is {@code digest} (HEAD requests, 8 at a time). */
+    private List<String> tagsPointingAt(RegistryAccess a, ImageReference image, Digest digest) {
+        List<String> tags = await(registry.tagList(a, image));
+        List<String> matching = Collections.synchronizedList(new ArrayList<>());
+        List<Supplier<Future<?>>> checks = new ArrayList<>();
+        for (String tag : tags) {
+            checks.add(() -> registry.manifestHead(a, image.withDigest(null).withTag(tag)).map(d -> {
+                if (digest.equals(d)) {
+                    matching.add(tag);
+                }
+                return d;
+            }));
+        }
+        await(BoundedParallel.run(checks, 8));
+        List<String> sorted = new ArrayList<>(matching);
+        Collections.sort(sorted);
+        return sorted;
+    }
+
+    private static <T> T await(Future<T> f) {
+        try {
+            return f.toCompletionStage().toCompletableFuture().get(PLAN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new FerryException(ProblemType.INTERNAL, "planning a delete failed", e.getCause());
+        } catch (TimeoutException e) {
+            throw new FerryException(ProblemType.REGISTRY_TIMEOUT, "planning a delete took longer than " + PLAN_TIMEOUT.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FerryException(ProblemType.INTERNAL, "interrupted");
+        }
+    }
+
+    @Override
+    public JobWork resume(JsonNode storedRequest) {
+        return plan(StoredRequests.resume(json, storedRequest, DeleteRequest.class)).work();
+    }
+}

@@ -1,0 +1,51 @@
+package dev.ferry.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.error.FerryException;
+import dev.ferry.error.ProblemType;
+import java.util.List;
+
+/**
+ * A job's request as stored and shown: null fields dropped, secrets removed and their names listed under
+ * {@code redacted}; and the way back to a request after a restart, refused when secrets were removed.
+ */
+final class StoredRequests {
+    static final List<String> SECRET_FIELDS = List.of("creds", "registryToken", "srcCreds", "destCreds",
+            "srcRegistryToken", "destRegistryToken");
+
+    private StoredRequests() {
+    }
+
+    static JsonNode of(ObjectMapper json, Object request) {
+        ObjectNode node = json.valueToTree(request);
+        ArrayNode redacted = json.createArrayNode();
+        for (String field : SECRET_FIELDS) {
+            JsonNode v = node.remove(field);
+            if (v != null && !v.isNull()) {
+                redacted.add(field);
+            }
+        }
+        node.properties().removeIf(e -> e.getValue().isNull());
+        if (!redacted.isEmpty()) {
+            node.set("redacted", redacted);
+        }
+        return node;
+    }
+
+    static <T> T resume(ObjectMapper json, JsonNode stored, Class<T> type) {
+        ObjectNode copy = stored.deepCopy();
+        JsonNode redacted = copy.remove("redacted");
+        if (redacted != null && !redacted.isEmpty()) {
+            throw new FerryException(ProblemType.JOB_NOT_RESUMABLE, "the job was interrupted by a restart and needs "
+                    + redacted + ", which are never stored; submit it again");
+        }
+        try {
+            return json.treeToValue(copy, type);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+            throw new FerryException(ProblemType.JOB_NOT_RESUMABLE, "the stored request of this job can no longer be read");
+        }
+    }
+}
