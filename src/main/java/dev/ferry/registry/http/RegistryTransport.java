@@ -336,22 +336,9 @@ public class RegistryTransport {
     }
 
     private Future<RegistryStream> openWithRetries(RegistryAccess access, RegistryCall call, String url, String auth, int attempt) {
-        return openFollowingRedirects(access, call, url, auth, URI.create(url).getRawAuthority(), 0).transform(ar -> {
-            if (ar.succeeded()) {
-                RegistryStream opened = ar.result();
-                if (!opened.isSuccess() && RetryPolicy.isRetryableStatus(opened.refused().status()) && attempt < access.retries()) {
-                    Duration wait = retryDelay(access, attempt + 1, opened.refused().header("Retry-After"));
-                    return delay(wait).compose(v -> openWithRetries(access, call, url, auth, attempt + 1));
-                }
-                return Future.succeededFuture(opened);
-            }
-            Throwable failure = ar.cause();
-            if (isRetryable(failure) && attempt < access.retries()) {
-                Duration wait = retryDelay(access, attempt + 1, null);
-                return delay(wait).compose(v -> openWithRetries(access, call, url, auth, attempt + 1));
-            }
-            return Future.failedFuture(describe(failure, call.action(), url));
-        });
+        return retrying(access, call, url, attempt,
+                () -> openFollowingRedirects(access, call, url, auth, URI.create(url).getRawAuthority(), 0),
+                opened -> opened.isSuccess() ? null : opened.refused());
     }
 
     private Future<RegistryStream> openFollowingRedirects(RegistryAccess access, RegistryCall call, String url, String auth,
@@ -447,19 +434,32 @@ public class RegistryTransport {
     // ---- sending: retries, redirects, bounded reads ------------------------------------------------
 
     private Future<RegistryResponse> sendWithRetries(RegistryAccess access, RegistryCall call, String url, String auth, int attempt) {
-        return sendFollowingRedirects(access, call, url, auth, URI.create(url).getRawAuthority(), 0).transform(ar -> {
+        return retrying(access, call, url, attempt,
+                () -> sendFollowingRedirects(access, call, url, auth, URI.create(url).getRawAuthority(), 0),
+                resp -> resp);
+    }
+
+    /**
+     * Runs {@code once} again (after a delay) while it fails with a retryable error or answers with a
+     * retryable status ({@code refusal} extracts the answer to judge, or null for a success), up to the
+     * access's retries.
+     */
+    private <T> Future<T> retrying(RegistryAccess access, RegistryCall call, String url, int attempt,
+                                   java.util.function.Supplier<Future<T>> once,
+                                   java.util.function.Function<T, RegistryResponse> refusal) {
+        return once.get().transform(ar -> {
             if (ar.succeeded()) {
-                RegistryResponse resp = ar.result();
-                if (RetryPolicy.isRetryableStatus(resp.status()) && attempt < access.retries()) {
-                    Duration wait = retryDelay(access, attempt + 1, resp.header("Retry-After"));
-                    return delay(wait).compose(v -> sendWithRetries(access, call, url, auth, attempt + 1));
+                RegistryResponse refused = refusal.apply(ar.result());
+                if (refused != null && RetryPolicy.isRetryableStatus(refused.status()) && attempt < access.retries()) {
+                    Duration wait = retryDelay(access, attempt + 1, refused.header("Retry-After"));
+                    return delay(wait).compose(v -> retrying(access, call, url, attempt + 1, once, refusal));
                 }
-                return Future.succeededFuture(resp);
+                return Future.succeededFuture(ar.result());
             }
             Throwable failure = ar.cause();
             if (isRetryable(failure) && attempt < access.retries()) {
                 Duration wait = retryDelay(access, attempt + 1, null);
-                return delay(wait).compose(v -> sendWithRetries(access, call, url, auth, attempt + 1));
+                return delay(wait).compose(v -> retrying(access, call, url, attempt + 1, once, refusal));
             }
             return Future.failedFuture(describe(failure, call.action(), url));
         });
