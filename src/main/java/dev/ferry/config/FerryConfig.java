@@ -165,4 +165,68 @@ public interface FerryConfig {
         @WithDefault("10000")
         int tagPages();
     }
+
+    /** Secured mode (an OpenID Connect provider is configured): roles, repository policy, outbound safety, abuse limits. */
+    Security security();
+
+    interface Security {
+        /**
+         * Secured mode only: host[:port] globs ({@code *} matches any run of characters) of the registries that may be
+         * contacted. Loopback, private, link-local, CGNAT and unspecified addresses are refused unless the host is
+         * listed exactly (no wildcard), whatever name resolves to them.
+         */
+        @WithDefault("*")
+        List<String> allowedRegistries();
+
+        /** Names of the three roles, as they appear in the token's realm roles or groups. */
+        Roles roles();
+
+        /**
+         * Per-repository rules, keyed by any name: which roles or groups may do which actions on which repositories.
+         * With no rules at all, the role alone decides.
+         */
+        Map<String, Rule> rules();
+
+        /** Per-caller request rate (secured mode). */
+        RateLimit rateLimit();
+
+        /** Queued plus running jobs one caller may have at once (secured mode); 0 = no cap. */
+        @WithDefault("10")
+        int maxActiveJobsPerCaller();
+
+        interface Roles {
+            /** Inspect, list-tags, manifest-digest, read own jobs. */
+            @WithDefault("ferry-viewer")
+            String viewer();
+
+            /** Also copy and sync, and cancel own jobs. */
+            @WithDefault("ferry-operator")
+            String operator();
+
+            /** Also delete, every caller's jobs, and the hooks listing. */
+            @WithDefault("ferry-admin")
+            String admin();
+        }
+
+        interface Rule {
+            /** Role or group names this rule applies to. */
+            List<String> subjects();
+
+            /** registry/repository globs, e.g. {@code registry.example.com/team/*} ({@code *} also crosses {@code /}). */
+            List<String> repositories();
+
+            /** Any of read, write, delete. */
+            List<String> actions();
+        }
+
+        interface RateLimit {
+            /** Sustained requests per second per caller (token bucket refill); 0 = no limit. */
+            @WithDefault("20")
+            double requestsPerSecond();
+
+            /** Requests a caller may make at once above the sustained rate (bucket size). */
+            @WithDefault("40")
+            int burst();
+        }
+    }
 }

@@ -37,6 +37,10 @@ public enum ProblemType {
     DIGEST_MISMATCH("digest-mismatch", 502, "Content from the registry does not match its digest"),
     REGISTRY_UNREACHABLE("registry-unreachable", 502, "The registry could not be reached"),
     REGISTRY_TIMEOUT("registry-timeout", 504, "The registry did not answer in time"),
+    UNAUTHENTICATED("unauthenticated", 401, "A valid bearer token is required"),
+    ACCESS_DENIED("access-denied", 403, "Access denied"),
+    TOO_MANY_REQUESTS("too-many-requests", 429, "Too many requests"),
+    TOO_MANY_ACTIVE_JOBS("too-many-active-jobs", 429, "Too many active jobs"),
     INTERNAL("internal", 500, "Internal error");
 
     private static final String PREFIX = "urn:ferry:problem:";
