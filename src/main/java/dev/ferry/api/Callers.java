@@ -1,8 +1,12 @@
 package dev.ferry.api;
 
+import dev.ferry.security.Caller;
+import dev.ferry.security.CurrentCaller;
+import dev.ferry.security.Role;
+
 /**
- * Who is calling. In local mode (no identity provider) every caller is {@code local}; secured mode will
- * take the token's subject.
+ * Who is calling. In local mode (no identity provider) every caller is {@code local}; in secured mode it is the
+ * token's subject ({@code oidc:SUBJECT}).
  */
 final class Callers {
     static final String LOCAL = "local";
@@ -10,7 +14,17 @@ final class Callers {
     private Callers() {
     }
 
+    /** Who owns what the current request creates. */
     static String current() {
-        return LOCAL;
+        return CurrentCaller.get().map(Caller::id).orElse(LOCAL);
+    }
+
+    /** Whose jobs the current request may see, stream and cancel: its own, or everyone's (null) for an admin. */
+    static String jobsVisible() {
+        java.util.Optional<Caller> caller = CurrentCaller.get();
+        if (caller.isEmpty()) {
+            return LOCAL;
+        }
+        return caller.get().level().atLeast(Role.ADMIN) ? null : caller.get().id();
     }
 }

@@ -71,7 +71,7 @@ public class JobResource {
         }
         int o = intParam("offset", offset, 0, Integer.MAX_VALUE);
         int l = intParam("limit", limit, 1, MAX_LIMIT);
-        return new JobPage(jobs.list(s, type == null ? null : type.toLowerCase(Locale.ROOT), Callers.current(), o, l), o, l);
+        return new JobPage(jobs.list(s, type == null ? null : type.toLowerCase(Locale.ROOT), Callers.jobsVisible(), o, l), o, l);
     }
 
     private static int intParam(String name, String value, int min, int max) {
@@ -104,7 +104,7 @@ public class JobResource {
         if (!JOB_ID.matcher(id).matches()) {
             throw new FerryException(ProblemType.JOB_NOT_FOUND, "no job " + id);
         }
-        return jobs.find(id, Callers.current())
+        return jobs.find(id, Callers.jobsVisible())
                 .orElseThrow(() -> new FerryException(ProblemType.JOB_NOT_FOUND, "no job " + id));
     }
 
