@@ -53,7 +53,7 @@ public class DeleteJobs implements JobWorkFactory {
     /** Validates and plans (talking to the registry); blocks, so call from a worker thread. */
     public JobPlan plan(DeleteRequest r) {
         ImageReference image = RequestFields.image("image", r.image());
-        RegistryAccess a = access.forReference(image, r.access(), "");
+        RegistryAccess a = access.forReference(image, r.access(), "", dev.ferry.security.Action.DELETE);
         JsonNode stored = StoredRequests.of(json, r);
         if (Boolean.TRUE.equals(r.tagOnly())) {
             if (image.digest() != null || image.tag() == null) {

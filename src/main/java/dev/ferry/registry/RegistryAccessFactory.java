@@ -3,6 +3,8 @@ package dev.ferry.registry;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.error.FerryException;
 import dev.ferry.oci.ImageReference;
+import dev.ferry.security.AccessPolicy;
+import dev.ferry.security.Action;
 import jakarta.enterprise.context.ApplicationScoped;
 
 /** Builds the {@link RegistryAccess} for one side of an operation: policy first, then credentials. */
@@ -11,18 +13,31 @@ public class RegistryAccessFactory {
     private final RegistryPolicy policy;
     private final CredentialResolver credentials;
     private final FerryConfig config;
+    private final AccessPolicy access;
 
-    public RegistryAccessFactory(RegistryPolicy policy, CredentialResolver credentials, FerryConfig config) {
+    public RegistryAccessFactory(RegistryPolicy policy, CredentialResolver credentials, FerryConfig config, AccessPolicy access) {
         this.policy = policy;
+        this.access = access;
         this.credentials = credentials;
         this.config = config;
     }
 
     /**
-     * @param field prefix of the request fields these options came from ("" or "src"/"dest"), for error messages
+     * Like {@link #forReference(ImageReference, AccessOptions, String, Action)}, with the action implied by the side:
+     * {@code dest} writes, anything else reads.
      */
     public RegistryAccess forReference(ImageReference ref, AccessOptions options, String field) {
+        return forReference(ref, options, field, "dest".equals(field) ? Action.WRITE : Action.READ);
+    }
+
+    /**
+     * @param field prefix of the request fields these options came from ("" or "src"/"dest"), for error messages
+     * @param action what the operation does to this repository, checked against the caller's roles and the
+     *               repository policy (secured mode) before anything is sent
+     */
+    public RegistryAccess forReference(ImageReference ref, AccessOptions options, String field, Action action) {
         policy.check(ref.registry());
+        access.check(ref, action);
         Credentials chosen = choose(ref.registry(), options, field);
         boolean tlsVerify = options.tlsVerify() == null || options.tlsVerify();
         int retries = options.retryTimes() == null ? config.http().retries() : options.retryTimes();
