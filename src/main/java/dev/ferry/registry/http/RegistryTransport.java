@@ -7,6 +7,7 @@ import dev.ferry.error.FerryException;
 import dev.ferry.error.ProblemType;
 import dev.ferry.registry.Credentials;
 import dev.ferry.registry.RegistryAccess;
+import dev.ferry.security.OutboundGuard;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -52,6 +53,7 @@ public class RegistryTransport {
     private final ObjectMapper json;
     private final HttpClients clients;
     private final RetryPolicy retryPolicy;
+    private final OutboundGuard outbound;
     private final TokenCache tokens = new TokenCache();
     private final Map<String, Future<String>> tokenFetches = new ConcurrentHashMap<>();
     private final Map<String, CachedEndpoint> endpoints = new ConcurrentHashMap<>();
@@ -63,12 +65,27 @@ public class RegistryTransport {
     private record CachedEndpoint(Future<Endpoint> endpoint, Instant expiresAt) {
     }
 
-    public RegistryTransport(Vertx vertx, FerryConfig config, ObjectMapper json) {
+    public RegistryTransport(Vertx vertx, FerryConfig config, ObjectMapper json, OutboundGuard outbound) {
         this.vertx = vertx;
+        this.outbound = outbound;
         this.config = config;
         this.json = json;
         this.clients = new HttpClients(vertx, config);
         this.retryPolicy = new RetryPolicy(config.http().retryDelay(), config.http().maxRetryDelay());
+    }
+
+    /**
+     * Opens a request, in secured mode to the address that {@link OutboundGuard} resolved and checked (the URL's host
+     * still names the server for the Host header, SNI and certificate checks): a name cannot be re-resolved to a
+     * refused address between the check and the connection. Every request of this class goes through here.
+     */
+    private Future<HttpClientRequest> request(HttpClient client, RequestOptions options, URI target, String action) {
+        return outbound.connectAddress(target, action).compose(server -> {
+            if (server != null) {
+                options.setServer(server);
+            }
+            return client.request(options);
+        });
     }
 
     @PreDestroy
@@ -250,6 +267,19 @@ public class RegistryTransport {
             return Future.failedFuture(new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE,
                     action + ": the registry's bearer challenge has no usable realm"));
         }
+        URI realmUri;
+        try {
+            realmUri = URI.create(realm);
+        } catch (IllegalArgumentException e) {
+            return Future.failedFuture(new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE,
+                    action + ": the registry's bearer challenge has an invalid realm"));
+        }
+        if (!outbound.realmAllowed(realmUri, access.endpoint())) {
+            // checked before anything (credentials above all) is sent to the realm
+            return Future.failedFuture(new FerryException(ProblemType.REGISTRY_NOT_ALLOWED, action + ": the token realm "
+                    + realmUri.getScheme() + "://" + realmUri.getRawAuthority()
+                    + " is neither https nor on the registry's own host; no connection made"));
+        }
         StringBuilder url = new StringBuilder(realm).append(realm.contains("?") ? '&' : '?');
         List<String> params = new ArrayList<>();
         challenge.param("service").ifPresent(s -> params.add("service=" + enc(s)));
@@ -346,7 +376,7 @@ public class RegistryTransport {
         URI target = URI.create(url);
         boolean sameHost = originAuthority.equals(target.getRawAuthority());
         HttpClient client = clients.forHost(target.getRawAuthority(), access.tlsVerify());
-        return client.request(requestOptions(call, url, auth != null && sameHost ? auth : null))
+        return request(client, requestOptions(call, url, auth != null && sameHost ? auth : null), target, call.action())
                 .compose(req -> call.body() == null ? req.send() : req.send(call.body()))
                 .compose(resp -> {
                     int s = resp.statusCode();
@@ -421,7 +451,7 @@ public class RegistryTransport {
                 RequestOptions options = requestOptions(call, url, auth);
                 options.putHeader("Content-Length", Long.toString(contentLength));
                 HttpClient client = clients.forHost(URI.create(url).getRawAuthority(), access.tlsVerify());
-                return client.request(options).compose(req -> {
+                return request(client, options, URI.create(url), call.action()).compose(req -> {
                     Future<HttpClientResponse> answer = req.response();
                     return body.write(req)
                             .compose(written -> answer)
@@ -480,7 +510,7 @@ public class RegistryTransport {
                 .setAbsoluteURI(url)
                 .setHeaders(headers)
                 .setIdleTimeout(config.http().idleTimeout().toMillis());
-        return client.request(options)
+        return request(client, options, target, call.action())
                 .compose(req -> call.body() == null ? req.send() : req.send(call.body()))
                 .compose(resp -> read(resp, call, url))
                 .compose(resp -> {
