@@ -31,11 +31,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 @TestProfile(SecuredProfile.class)
 class SecuredModeTest {
     static final String VIEWER = SecuredProfile.token("vera", "ferry-viewer");
-    static final String OPERATOR = SecuredProfile.token("otto", "ferry-operator");
     static final String TEAM_A = SecuredProfile.tokenWithGroups("tina", Set.of("team-a"), "ferry-operator");
     static final String OTHER_OPERATOR = SecuredProfile.token("oscar", "ferry-operator");
     static final String ADMIN = SecuredProfile.token("ada", "ferry-admin");
-    static final String NOBODY = SecuredProfile.token("nemo");
     static final TestImages.Image IMAGE = new TestImages(505).ociImage(1, 512, "linux", "amd64", null);
     static String anon;
 
@@ -103,11 +101,12 @@ class SecuredModeTest {
             "admin, inspect, 200", "admin, copy, 202", "admin, delete, 202", "admin, jobs, 200",
             "nobody, inspect, 403", "nobody, jobs, 403", "nobody, manifest-digest, 403"})
     void shouldApplyTheRoleMatrix(String who, String operation, int status) {
+        String subject = who + "-" + System.nanoTime(); // a fresh caller: the active-job cap is per caller
         String token = switch (who) {
-            case "viewer" -> VIEWER;
-            case "operator" -> TEAM_A;
-            case "admin" -> ADMIN;
-            default -> NOBODY;
+            case "viewer" -> SecuredProfile.token(subject, "ferry-viewer");
+            case "operator" -> SecuredProfile.tokenWithGroups(subject, Set.of("team-a"), "ferry-operator");
+            case "admin" -> SecuredProfile.token(subject, "ferry-admin");
+            default -> SecuredProfile.token(subject);
         };
         String unique = who + "-" + System.nanoTime();
         Response r = switch (operation) {
@@ -139,10 +138,11 @@ class SecuredModeTest {
             "plain-operator, public/app, team-a/x, 403, write",
             "admin, secret/app, anything/x, 202, "})
     void shouldCheckTheRepositoryPolicyOnBothSides(String who, String src, String dst, int status, String deniedAction) {
+        String subject = who + "-" + System.nanoTime(); // a fresh caller: the active-job cap is per caller
         String token = switch (who) {
-            case "team-a" -> TEAM_A;
-            case "admin" -> ADMIN;
-            default -> OPERATOR;
+            case "team-a" -> SecuredProfile.tokenWithGroups(subject, Set.of("team-a"), "ferry-operator");
+            case "admin" -> SecuredProfile.token(subject, "ferry-admin");
+            default -> SecuredProfile.token(subject, "ferry-operator");
         };
         String target = dst + System.nanoTime();
         Response r = copy(token, anon + "/" + src + ":1", anon + "/" + target + ":1");
@@ -266,22 +266,13 @@ class SecuredModeTest {
 
     @Test
     void shouldCapActiveJobsPerCaller() {
-        SecuredProfile.Peer.script = (ex, n) -> {
-            if (!ex.getRequestURI().getPath().equals("/v2/")) {
-                try {
-                    Thread.sleep(4000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            ScriptedPeer.send(ex, ex.getRequestURI().getPath().equals("/v2/") ? 200 : 404, "application/json", "{}".getBytes());
-        };
         String token = SecuredProfile.tokenWithGroups("busy", Set.of("team-a"), "ferry-admin");
-        String src = SecuredProfile.Peer.LISTED.hostPort() + "/wire/slow:1";
+        String src = SecuredProfile.Peer.SLOW.hostPort() + "/wire/slow:1";
         copy(token, src, anon + "/team-a/busy1:1").then().statusCode(202);
         copy(token, src, anon + "/team-a/busy2:1").then().statusCode(202);
         copy(token, src, anon + "/team-a/busy3:1").then().statusCode(429).contentType("application/problem+json")
                 .header("Retry-After", notNullValue()).body("type", equalTo("urn:ferry:problem:too-many-active-jobs"));
-        copy(ADMIN, anon + "/public/app:1", anon + "/team-a/notbusy" + System.nanoTime() + ":1").then().statusCode(202);
+        copy(SecuredProfile.token("idle", "ferry-admin"), anon + "/public/app:1", anon + "/team-a/notbusy" + System.nanoTime() + ":1")
+                .then().statusCode(202);
     }
 }

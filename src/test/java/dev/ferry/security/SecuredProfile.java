@@ -32,8 +32,28 @@ public class SecuredProfile implements QuarkusTestProfile {
     static final class Peer {
         static volatile ScriptedPeer.Script script = (ex, n) -> ScriptedPeer.send(ex, 404, null, new byte[0]);
         static final ScriptedPeer LISTED = start();
+        /** Listed; answers /v2/ at once and everything else after 4 s (jobs that stay active), for the job cap only. */
+        static final ScriptedPeer SLOW = slow();
         /** Not listed: nothing may ever reach it. */
         static final ScriptedPeer UNLISTED = start();
+
+        private static ScriptedPeer slow() {
+            try {
+                return ScriptedPeer.start((HttpExchange ex, int n) -> {
+                    boolean ping = ex.getRequestURI().getPath().equals("/v2/");
+                    if (!ping) {
+                        try {
+                            Thread.sleep(4000);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                    ScriptedPeer.send(ex, ping ? 200 : 404, "application/json", "{}".getBytes());
+                });
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
 
         private static ScriptedPeer start() {
             try {
@@ -53,7 +73,7 @@ public class SecuredProfile implements QuarkusTestProfile {
                 Map.entry("quarkus.oidc.token.issuer", ISSUER),
                 Map.entry("quarkus.oidc.token.audience", AUDIENCE),
                 Map.entry("ferry.security.allowed-registries", String.join(",", r.anonymous().hostPort(), r.htpasswd().hostPort(),
-                        Peer.LISTED.hostPort(), "169.254.*", "10.*", "localhost:*", "*.example.com")),
+                        Peer.LISTED.hostPort(), Peer.SLOW.hostPort(), "169.254.*", "10.*", "localhost:*", "*.example.com")),
                 Map.entry("ferry.security.rules.readers.subjects", "ferry-viewer,ferry-operator"),
                 Map.entry("ferry.security.rules.readers.repositories", "*/public/*,*/team-a/*,*/wire/*"),
                 Map.entry("ferry.security.rules.readers.actions", "read"),
