@@ -243,6 +243,12 @@ class SecuredModeTest {
         assertTrue(SecuredProfile.Peer.LISTED.seen().size() > before);
     }
 
+    @Test
+    void shouldVerifyTlsWhileConnectingToTheCheckedAddress() {
+        as(ADMIN).body(Map.of("image", SecuredProfile.TLS.hostPort() + "/public/none:1", "tlsVerify", true))
+                .post("/api/v1/inspect").then().statusCode(404).body("type", equalTo("urn:ferry:problem:repository-not-found"));
+    }
+
     // ---- abuse limits ----
 
     @Test

@@ -64,6 +64,15 @@ public class SecuredProfile implements QuarkusTestProfile {
         }
     }
 
+    /** An https registry trusted through its CA file: verification still works when Ferry connects to a checked IP. */
+    static final dev.ferry.testing.RegistryProcess TLS = startTls();
+
+    private static dev.ferry.testing.RegistryProcess startTls() {
+        dev.ferry.testing.RegistryProcess r = dev.ferry.testing.RegistryProcess.tls();
+        Runtime.getRuntime().addShutdownHook(new Thread(r::close));
+        return r;
+    }
+
     @Override
     public Map<String, String> getConfigOverrides() {
         SharedRegistries r = SharedRegistries.get();
@@ -73,7 +82,7 @@ public class SecuredProfile implements QuarkusTestProfile {
                 Map.entry("quarkus.oidc.token.issuer", ISSUER),
                 Map.entry("quarkus.oidc.token.audience", AUDIENCE),
                 Map.entry("ferry.security.allowed-registries", String.join(",", r.anonymous().hostPort(), r.htpasswd().hostPort(),
-                        Peer.LISTED.hostPort(), Peer.SLOW.hostPort(), "169.254.*", "10.*", "localhost:*", "*.example.com")),
+                        Peer.LISTED.hostPort(), Peer.SLOW.hostPort(), TLS.hostPort(), "169.254.*", "10.*", "localhost:*", "*.example.com")),
                 Map.entry("ferry.security.rules.readers.subjects", "ferry-viewer,ferry-operator"),
                 Map.entry("ferry.security.rules.readers.repositories", "*/public/*,*/team-a/*,*/wire/*"),
                 Map.entry("ferry.security.rules.readers.actions", "read"),
@@ -86,6 +95,7 @@ public class SecuredProfile implements QuarkusTestProfile {
                 Map.entry("ferry.security.rate-limit.requests-per-second", "20"),
                 Map.entry("ferry.security.rate-limit.burst", "30"),
                 Map.entry("ferry.security.max-active-jobs-per-caller", "2"),
+                Map.entry("ferry.registries.\"" + TLS.hostPort() + "\".ca-file", TLS.certificate().toString()),
                 Map.entry("quarkus.log.file.enabled", "true"),
                 Map.entry("quarkus.log.file.path", LOG),
                 Map.entry("quarkus.log.category.\"dev.ferry\".level", "DEBUG"),
