@@ -93,7 +93,7 @@ public class WebhookPromotions {
                     ids.add(earlier.get());
                     continue;
                 }
-                CopyJobs.Plan plan;
+                JobPlan plan;
                 try {
                     plan = copies.plan(copyRequest(m));
                 } catch (FerryException e) {
