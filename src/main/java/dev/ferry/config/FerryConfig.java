@@ -71,6 +71,78 @@ public interface FerryConfig {
         Duration maxWait();
     }
 
+    /**
+     * Webhooks that promote images: {@code POST /api/v1/hooks/NAME} receives registry events (CNCF distribution
+     * notifications, Harbor webhooks, or plain {@code {registry, repository, tag, digest}}) and starts a copy job
+     * per pushed tag that a rule matches. Keyed by the hook's name (letters, digits, '.', '_' or '-'). No hooks
+     * are configured by default. Hook endpoints authenticate with their own secret, not with Ferry's caller
+     * identity.
+     */
+    Map<String, Hook> hooks();
+
+    interface Hook {
+        /**
+         * Verify deliveries by HMAC-SHA256 of the raw body, sent as {@code X-Hub-Signature-256: sha256=<hex>}
+         * (GitHub style). Exactly one of hmac-secret, hmac-secret-file, bearer-secret, bearer-secret-file must be
+         * set. Prefer the file, or a property expression such as {@code ${PROMOTE_HOOK_SECRET}}.
+         */
+        Optional<String> hmacSecret();
+
+        /** File whose first line is the HMAC secret. */
+        Optional<String> hmacSecretFile();
+
+        /**
+         * Verify deliveries by a static {@code Authorization: Bearer <secret>} header, which is what distribution's
+         * {@code notifications.endpoints[].headers} and Harbor's webhook auth header can send.
+         */
+        Optional<String> bearerSecret();
+
+        /** File whose first line is the bearer secret. */
+        Optional<String> bearerSecretFile();
+
+        /**
+         * The registry host[:port] that events of this hook come from, overriding what the event says
+         * (distribution's {@code request.host}, Harbor's {@code resource_url}, the plain event's {@code registry}).
+         * Set it when the registry is reached under another name than the one its pushers use.
+         */
+        Optional<String> registry();
+
+        /** Largest delivery body read; larger ones are answered 413 (quarkus.http.limits.max-body-size caps all bodies). */
+        @WithDefault("1048576")
+        int maxBodyBytes();
+
+        /** What to promote, checked in order; the first rule that matches a pushed tag decides, others are not used. */
+        List<HookRule> rules();
+    }
+
+    interface HookRule {
+        /**
+         * {@code registry/repository} glob that the pushed image must match, e.g. {@code staging.example.com/team/*};
+         * {@code *} matches any run of characters, '/' included.
+         */
+        String source();
+
+        /** Regular expression that the whole pushed tag must match. */
+        @WithDefault(".*")
+        String tagRegex();
+
+        /**
+         * Where to copy the pushed image, e.g. {@code prod.example.com/{repository}:{tag}}. Placeholders:
+         * {@code {registry}}, {@code {repository}}, {@code {name}} (the repository's last path element),
+         * {@code {tag}}, {@code {digest}}. The copy always goes by digest from the source and includes every
+         * platform, so the destination has the pushed digest.
+         */
+        String destination();
+
+        /** skopeo's --src-tls-verify for the copy (false also permits plain http). */
+        @WithDefault("true")
+        boolean srcTlsVerify();
+
+        /** skopeo's --dest-tls-verify for the copy (false also permits plain http). */
+        @WithDefault("true")
+        boolean destTlsVerify();
+    }
+
     interface DefaultPlatform {
         /** Operating system, like skopeo's --override-os. */
         @WithDefault("linux")

@@ -37,6 +37,8 @@ public enum ProblemType {
     DIGEST_MISMATCH("digest-mismatch", 502, "Content from the registry does not match its digest"),
     REGISTRY_UNREACHABLE("registry-unreachable", 502, "The registry could not be reached"),
     REGISTRY_TIMEOUT("registry-timeout", 504, "The registry did not answer in time"),
+    HOOK_NOT_FOUND("hook-not-found", 404, "No such webhook"),
+    HOOK_UNAUTHORIZED("hook-unauthorized", 401, "The webhook delivery is not authenticated"),
     UNAUTHENTICATED("unauthenticated", 401, "A valid bearer token is required"),
     ACCESS_DENIED("access-denied", 403, "Access denied"),
     TOO_MANY_REQUESTS("too-many-requests", 429, "Too many requests"),

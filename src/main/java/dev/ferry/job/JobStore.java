@@ -201,7 +201,7 @@ public class JobStore {
 
     /** The store failed; callers answer 503 and nothing is half-accepted. */
     public static final class StoreException extends RuntimeException {
-        StoreException(String action, Throwable cause) {
+        public StoreException(String action, Throwable cause) {
             super(action + " failed: " + cause.getMessage(), cause);
         }
     }
