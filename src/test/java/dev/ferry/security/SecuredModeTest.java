@@ -127,6 +127,16 @@ class SecuredModeTest {
         }
     }
 
+    @Test
+    void shouldLeaveWebhookDeliveriesToTheirOwnSecretsButGuardTheHookListing() {
+        String unauthenticated = as(null).body("{}").post("/api/v1/hooks/no-such-hook").then().extract().path("type");
+        assertFalse("urn:ferry:problem:unauthenticated".equals(unauthenticated), "a delivery needs no bearer token");
+        as(null).get("/api/v1/hooks").then().statusCode(401).body("type", equalTo("urn:ferry:problem:unauthenticated"));
+        as(SecuredProfile.token("hook-viewer", "ferry-viewer")).get("/api/v1/hooks").then().statusCode(403)
+                .body("type", equalTo("urn:ferry:problem:access-denied"));
+        as(ADMIN).get("/api/v1/hooks").then().statusCode(200);
+    }
+
     // ---- repository rules ----
 
     @ParameterizedTest(name = "{0}: {1} -> {2} = {3}")
