@@ -208,6 +208,9 @@ public class JobService {
         } else {
             state = JobState.FAILED;
             error = errorOf(outcome.cause(), id);
+            if (outcome.cause() instanceof FailureWithResult partial) {
+                result = partial.result();
+            }
         }
         Progress progress = a.progress.snapshot();
         Instant at = Instant.now();

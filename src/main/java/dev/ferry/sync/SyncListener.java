@@ -1,0 +1,20 @@
+package dev.ferry.sync;
+
+import dev.ferry.transfer.CopyListener;
+
+/** What a sync reports: each image as it starts and ends, and the blobs of its copy. Must not block. */
+public interface SyncListener {
+    default void imageStarted(String source, String destination) {
+    }
+
+    default void imageEnded(ImageOutcome outcome) {
+    }
+
+    /** Receives the blob and manifest events of every image's copy. */
+    default CopyListener copies() {
+        return CopyListener.NONE;
+    }
+
+    SyncListener NONE = new SyncListener() {
+    };
+}
