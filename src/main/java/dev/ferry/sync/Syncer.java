@@ -97,12 +97,95 @@ public class Syncer {
         });
     }
 
+    /** Images checked at once (two HEADs each); copies are bounded by parallelImages on top of this. */
+    static final int PARALLEL_CHECKS = 16;
+
+    /** What the images of one sync share: the copy slots, and the first copy of each digest into each repository. */
+    private static final class Shared {
+        final Limiter copies;
+        /** repository@digest -> the first copy of it (later tags of the same digest only push the manifest). */
+        final Map<String, Future<Void>> firstCopies = new java.util.concurrent.ConcurrentHashMap<>();
+        final Map<String, Future<ManifestResult>> manifests = new java.util.concurrent.ConcurrentHashMap<>();
+        /** Set when an image failed without keepGoing: copies not yet started never start. */
+        final AtomicBoolean stop = new AtomicBoolean();
+
+        Shared(int parallelImages) {
+            this.copies = new Limiter(parallelImages);
+        }
+    }
+
+    /** An image whose copy was never started because another failed (keepGoing off). */
+    private static final class NotStarted extends RuntimeException {
+        NotStarted() {
+            super("not started", null, false, false);
+        }
+    }
+
+    /** Runs {@code copy} in a copy slot, unless the sync has been stopped by then. */
+    private static <T> Future<T> inSlot(Shared shared, java.util.function.Supplier<Future<T>> copy) {
+        return shared.copies.submit(() -> shared.stop.get() ? Future.failedFuture(new NotStarted()) : copy.get());
+    }
+
+    /** At most {@code limit} tasks running; the others wait in order. Safe from any thread. */
+    static final class Limiter {
+        private final int limit;
+        private int running;
+        private final java.util.ArrayDeque<Runnable> waiting = new java.util.ArrayDeque<>();
+
+        Limiter(int limit) {
+            this.limit = limit;
+        }
+
+        <T> Future<T> submit(java.util.function.Supplier<Future<T>> task) {
+            Promise<T> p = Promise.promise();
+            Runnable start = () -> {
+                Future<T> f;
+                try {
+                    f = task.get();
+                } catch (RuntimeException e) {
+                    f = Future.failedFuture(e);
+                }
+                f.onComplete(ar -> {
+                    release();
+                    p.handle(ar);
+                });
+            };
+            boolean now;
+            synchronized (this) {
+                now = running < limit;
+                if (now) {
+                    running++;
+                } else {
+                    waiting.add(start);
+                }
+            }
+            if (now) {
+                start.run();
+            }
+            return p.future();
+        }
+
+        private void release() {
+            Runnable next;
+            synchronized (this) {
+                next = waiting.poll();
+                if (next == null) {
+                    running--;
+                }
+            }
+            if (next != null) {
+                next.run();
+            }
+        }
+    }
+
     private Future<SyncResult> run(List<Item> items, SyncOptions o, SyncListener listener, Cancellation cancellation) {
+        Shared shared = new Shared(o.parallelImages());
         ImageOutcome[] outcomes = new ImageOutcome[items.size()];
         ProblemType[] problems = new ProblemType[items.size()];
         AtomicInteger next = new AtomicInteger();
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicInteger workers = new AtomicInteger(Math.max(1, Math.min(o.parallelImages(), items.size())));
+        AtomicBoolean stop = shared.stop;
+        AtomicInteger workers = new AtomicInteger(Math.max(1, Math.min(Math.max(PARALLEL_CHECKS, o.parallelImages()), items.size())));
         Promise<SyncResult> done = Promise.promise();
         Runnable[] worker = new Runnable[1];
         worker[0] = () -> {
@@ -117,15 +200,22 @@ public class Syncer {
             listener.imageStarted(item.source().transportName(), item.destination().transportName());
             Future<ImageOutcome> one;
             try {
-                one = o.dryRun() ? plan(item, o) : syncOne(item, o, listener, cancellation);
+                one = o.dryRun() ? plan(item, o) : syncOne(item, o, listener, cancellation, shared);
             } catch (RuntimeException e) {
                 one = Future.failedFuture(e);
             }
             one.recover(t -> {
+                if (t instanceof NotStarted) {
+                    return Future.succeededFuture(null);
+                }
                 problems[i] = t instanceof FerryException fe ? fe.type() : ProblemType.INTERNAL;
                 return Future.succeededFuture(failed(item, t));
             }).onComplete(ar -> {
                 ImageOutcome outcome = ar.result();
+                if (outcome == null) {
+                    worker[0].run();
+                    return;
+                }
                 outcomes[i] = outcome;
                 listener.imageEnded(outcome);
                 if ("failed".equals(outcome.state()) && !o.keepGoing()) {
@@ -205,7 +295,7 @@ public class Syncer {
         });
     }
 
-    private Future<ImageOutcome> syncOne(Item item, SyncOptions o, SyncListener listener, Cancellation cancellation) {
+    private Future<ImageOutcome> syncOne(Item item, SyncOptions o, SyncListener listener, Cancellation cancellation, Shared shared) {
         String src = item.source().transportName();
         String dst = item.destination().transportName();
         Future<ManifestHead> there = registry.manifestHead(o.destinationAccess(), item.destination());
@@ -214,10 +304,40 @@ public class Syncer {
                 return Future.succeededFuture(new ImageOutcome(src, dst, "skipped", null, digest.toString(), 0L,
                         "the destination has this digest"));
             }
-            return copier.copy(item.srcAccess(), item.source(), o.destinationAccess(), item.destination(), o.copy(), listener.copies(),
-                            cancellation)
-                    .map(r -> new ImageOutcome(src, dst, "copied", null, r.digest().toString(), r.bytesCopied(), null));
+            if (cancellation.isCancelled()) {
+                return Future.failedFuture(new Cancellation.CancelledException());
+            }
+            String key = item.destination().name() + "@" + digest;
+            Promise<Void> mine = Promise.promise();
+            Future<Void> first = shared.firstCopies.putIfAbsent(key, mine.future());
+            if (first == null) {
+                return inSlot(shared, () -> copier.copy(item.srcAccess(), item.source(), o.destinationAccess(),
+                                item.destination(), o.copy(), listener.copies(), cancellation))
+                        .onComplete(ar -> mine.handle(ar.mapEmpty()))
+                        .map(r -> new ImageOutcome(src, dst, "copied", null, r.digest().toString(), r.bytesCopied(), null));
+            }
+            // the same manifest is being copied into this repository under another tag: once that is done, only
+            // this tag's manifest is pushed (its blobs and children are there); if it failed, copy in full
+            return first.transform(ar -> ar.succeeded()
+                    ? inSlot(shared, () -> tagOnly(item, digest, o, listener, shared))
+                            .map(pushed -> new ImageOutcome(src, dst, "copied", null, digest.toString(), 0L, null))
+                    : inSlot(shared, () -> copier.copy(item.srcAccess(), item.source(), o.destinationAccess(),
+                                    item.destination(), o.copy(), listener.copies(), cancellation))
+                            .map(r -> new ImageOutcome(src, dst, "copied", null, r.digest().toString(), r.bytesCopied(), null)));
         }));
+    }
+
+    /** Pushes the manifest {@code digest} (read once per sync) under the destination's tag. */
+    private Future<Digest> tagOnly(Item item, Digest digest, SyncOptions o, SyncListener listener, Shared shared) {
+        ImageReference byDigest = item.source().withTag(null).withDigest(digest);
+        Future<ManifestResult> raw = shared.manifests.computeIfAbsent(item.source().name() + "@" + digest,
+                k -> registry.manifestGet(item.srcAccess(), byDigest));
+        return raw.compose(m -> {
+            String mediaType = parse(m, byDigest).mediaType().value();
+            ImageReference to = item.destination();
+            return registry.manifestPut(o.destinationAccess(), to, mediaType, m.raw()).onSuccess(d ->
+                    listener.copies().manifestPushed(d, mediaType, to.tag() != null ? to.tag() : d.toString()));
+        });
     }
 
     /** A dry run of one image: its digest, and the bytes of the blobs the destination lacks (each asked with a HEAD). */
