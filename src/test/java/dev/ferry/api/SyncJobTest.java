@@ -307,6 +307,28 @@ class SyncJobTest {
         assertEquals(3, stopped.at("/result/images").size() + waiting, "every image is listed or counted as not started: " + stopped);
     }
 
+    @jakarta.inject.Inject
+    SyncJobs syncJobs;
+
+    @Test
+    void shouldReplanFromTheStoredRequestAfterARestartUnlessItNeededCredentials() throws Exception {
+        RegistryProcess dest = registry();
+        JsonNode plain = ended(Map.of("source", src + "/lab/app:latest", "destination", dest.hostPort() + "/re", "dryRun", true), "succeeded");
+        assertTrue(syncJobs.resume(plain.get("request")) != null);
+        String yaml = src + ":\n  tls-verify: false\n  images:\n    lab/app: [latest]\n";
+        JsonNode fromYaml = JSON.readTree(given().contentType("application/yaml").header("Prefer", "wait=60")
+                .body(yaml.getBytes(StandardCharsets.UTF_8)).queryParam("destination", dest.hostPort() + "/re")
+                .queryParam("destTlsVerify", false).queryParam("dryRun", true).post("/api/v1/sync").asByteArray());
+        assertEquals("succeeded", fromYaml.get("state").asText(), fromYaml.toString());
+        assertTrue(syncJobs.resume(fromYaml.get("request")) != null, "a YAML sync is planned again from its stored YAML");
+        JsonNode withCreds = ended(Map.of("source", src + "/lab/app:latest", "destination", dest.hostPort() + "/re", "dryRun", true,
+                "destCreds", "robot:pw-never-stored"), "succeeded");
+        assertFalse(withCreds.toString().contains("pw-never-stored"));
+        dev.ferry.error.FerryException e = org.junit.jupiter.api.Assertions.assertThrows(dev.ferry.error.FerryException.class,
+                () -> syncJobs.resume(withCreds.get("request")));
+        assertEquals(dev.ferry.error.ProblemType.JOB_NOT_RESUMABLE, e.type());
+    }
+
     @Test
     void shouldRefuseBadRequestsBeforeAcceptingAJob() {
         Map<String, Object> ok = Map.of("source", src + "/lab/app", "destination", "127.0.0.1:1/m");
