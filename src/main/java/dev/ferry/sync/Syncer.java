@@ -197,7 +197,6 @@ public class Syncer {
                 return;
             }
             Item item = items.get(i);
-            listener.imageStarted(item.source().transportName(), item.destination().transportName());
             Future<ImageOutcome> one;
             try {
                 one = o.dryRun() ? plan(item, o) : syncOne(item, o, listener, cancellation, shared);
@@ -307,6 +306,7 @@ public class Syncer {
             if (cancellation.isCancelled()) {
                 return Future.failedFuture(new Cancellation.CancelledException());
             }
+            listener.imageStarted(src, dst);
             String key = item.destination().name() + "@" + digest;
             Promise<Void> mine = Promise.promise();
             Future<Void> first = shared.firstCopies.putIfAbsent(key, mine.future());
