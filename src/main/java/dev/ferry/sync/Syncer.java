@@ -106,6 +106,8 @@ public class Syncer {
         /** repository@digest -> the first copy of it (later tags of the same digest only push the manifest). */
         final Map<String, Future<Void>> firstCopies = new java.util.concurrent.ConcurrentHashMap<>();
         final Map<String, Future<ManifestResult>> manifests = new java.util.concurrent.ConcurrentHashMap<>();
+        /** In a dry run: repository@blob digests already counted as bytes to move. */
+        final java.util.Set<String> plannedBlobs = java.util.concurrent.ConcurrentHashMap.newKeySet();
         /** Set when an image failed without keepGoing: copies not yet started never start. */
         final AtomicBoolean stop = new AtomicBoolean();
 
@@ -199,7 +201,7 @@ public class Syncer {
             Item item = items.get(i);
             Future<ImageOutcome> one;
             try {
-                one = o.dryRun() ? plan(item, o) : syncOne(item, o, listener, cancellation, shared);
+                one = o.dryRun() ? plan(item, o, shared) : syncOne(item, o, listener, cancellation, shared);
             } catch (RuntimeException e) {
                 one = Future.failedFuture(e);
             }
@@ -340,8 +342,11 @@ public class Syncer {
         });
     }
 
-    /** A dry run of one image: its digest, and the bytes of the blobs the destination lacks (each asked with a HEAD). */
-    private Future<ImageOutcome> plan(Item item, SyncOptions o) {
+    /**
+     * A dry run of one image: its digest, and the bytes of the blobs the destination lacks (each asked with a HEAD),
+     * a blob shared with another image of the sync counted once, so the bytes of all images add up to what would move.
+     */
+    private Future<ImageOutcome> plan(Item item, SyncOptions o, Shared shared) {
         String src = item.source().transportName();
         String dst = item.destination().transportName();
         Future<ManifestHead> there = registry.manifestHead(o.destinationAccess(), item.destination());
@@ -372,13 +377,13 @@ public class Syncer {
                 if (head != null && head.digest().equals(digest)) {
                     return Future.succeededFuture(new ImageOutcome(src, dst, "planned", "skip", digest.toString(), 0L, null));
                 }
-                return images.compose(list -> missingBytes(list, item.destination(), o))
+                return images.compose(list -> missingBytes(list, item.destination(), o, shared))
                         .map(bytes -> new ImageOutcome(src, dst, "planned", "copy", digest.toString(), bytes, null));
             });
         });
     }
 
-    private Future<Long> missingBytes(List<ImageManifest> images, ImageReference destination, SyncOptions o) {
+    private Future<Long> missingBytes(List<ImageManifest> images, ImageReference destination, SyncOptions o, Shared shared) {
         Map<Digest, Descriptor> blobs = new LinkedHashMap<>();
         for (ImageManifest image : images) {
             blobs.putIfAbsent(image.config().digest(), image.config());
@@ -390,7 +395,9 @@ public class Syncer {
         }
         List<Future<Long>> sizes = new ArrayList<>();
         for (Descriptor d : blobs.values()) {
-            sizes.add(registry.blobHead(o.destinationAccess(), destination, d.digest()).map(present -> present ? 0L : d.size()));
+            // a blob several planned images need into one repository is counted once (by the first to ask)
+            sizes.add(registry.blobHead(o.destinationAccess(), destination, d.digest()).map(present ->
+                    present || !shared.plannedBlobs.add(destination.name() + "@" + d.digest()) ? 0L : d.size()));
         }
         return Future.all(sizes).map(v -> sizes.stream().mapToLong(Future::result).sum());
     }

@@ -243,6 +243,18 @@ class SyncJobTest {
             assertEquals(image.digest(), i.get("digest").asText());
         }
         assertEquals(List.of("dry/app"), catalog(dest));
+
+        JsonNode whole = ended(Map.of("source", src + "/lab/app", "destination", dest.hostPort() + "/dry", "dryRun", true), "succeeded");
+        assertEquals(34, whole.at("/result/images").size());
+        long planned = 0;
+        for (JsonNode i : whole.at("/result/images")) {
+            planned += i.get("bytes").asLong();
+        }
+        TestImages.Image amd64 = multi.children().stream().filter(c -> "amd64".equals(c.architecture())).findFirst().orElseThrow();
+        long distinct = java.util.stream.Stream.of(small, other, amd64).flatMap(i -> i.blobs().stream())
+                .collect(Collectors.toMap(TestImages.Blob::digest, TestImages.Blob::size, (a, b) -> a)).values().stream()
+                .mapToLong(Long::longValue).sum() - small.config().size();
+        assertEquals(distinct, planned, "a blob shared by 32 tags counts once; the config already there not at all");
         assertEquals(404, new RegistryPusher(dest.baseUrl()).get("/v2/dry/app/manifests/latest", Map.of()).statusCode(), "nothing written");
 
         ended(Map.of("source", src + "/lab/app:latest", "destination", dest.hostPort() + "/dry"), "succeeded");
@@ -284,7 +296,15 @@ class SyncJobTest {
         Map<String, JsonNode> yamlImages = new TreeMap<>();
         job.at("/result/images").forEach(i -> yamlImages.put(i.get("destination").asText(), i));
         assertEquals(3, json.at("/result/images").size());
-        json.at("/result/images").forEach(i -> assertEquals(i, yamlImages.get(i.get("destination").asText()), "same plan as JSON"));
+        // bytes excepted: a blob that several planned images share is counted for whichever asks first
+        json.at("/result/images").forEach(i -> assertEquals(((com.fasterxml.jackson.databind.node.ObjectNode) i.deepCopy()).without("bytes"),
+                ((com.fasterxml.jackson.databind.node.ObjectNode) yamlImages.get(i.get("destination").asText()).deepCopy()).without("bytes"),
+                "same plan as JSON"));
+        long yamlBytes = 0;
+        for (JsonNode i : job.at("/result/images")) {
+            yamlBytes += i.get("bytes").asLong();
+        }
+        assertEquals(java.util.stream.Stream.of(small, other).flatMap(i -> i.blobs().stream()).mapToLong(TestImages.Blob::size).sum(), yamlBytes);
     }
 
     @Test
