@@ -196,6 +196,61 @@ class SyncJobTest {
         assertTrue(catalog(dest).isEmpty());
     }
 
+    /**
+     * A scoped name is only valid for a source host without a port, so this starts a registry on port 80 of its own
+     * loopback address (needs root; skipped otherwise) and compares Ferry's names with skopeo sync --scoped.
+     */
+    @Test
+    void shouldNameScopedImagesAsSkopeoSyncScopedDoes() throws Exception {
+        String host = "127.0.0.80";
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("ferry-sync-port80-");
+        java.nio.file.Files.writeString(dir.resolve("config.yml"), "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n"
+                + "storage:\n  filesystem:\n    rootdirectory: " + dir.resolve("storage") + "\nhttp:\n  addr: " + host + ":80\n");
+        Process registry = new ProcessBuilder(RegistryProcess.REGISTRY_BINARY, "serve", dir.resolve("config.yml").toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile()).start();
+        try {
+            boolean up = false;
+            for (int i = 0; i < 100 && !up && registry.isAlive(); i++) {
+                Thread.sleep(50);
+                try {
+                    up = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + host + "/v2/")).build(),
+                            HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+                } catch (java.io.IOException notYet) {
+                    // starting
+                }
+            }
+            org.junit.jupiter.api.Assumptions.assumeTrue(up, "cannot serve a registry on " + host + ":80 (not root?)");
+            new RegistryPusher("http://" + host).push("lab/team/app", "v1", small);
+            RegistryProcess ferryDest = registry();
+            RegistryProcess skopeoDest = registry();
+            JsonNode job = ended(Map.of("source", host + "/lab/team/app", "destination", ferryDest.hostPort() + "/mirror", "scoped", true),
+                    "succeeded");
+            Skopeo.Result sk = Skopeo.run("--insecure-policy", "sync", "--src", "docker", "--dest", "docker", "--src-tls-verify=false",
+                    "--dest-tls-verify=false", "--scoped", host + "/lab/team/app", skopeoDest.hostPort() + "/mirror");
+            assertTrue(sk.ok(), sk.stderr());
+            assertEquals(List.of("mirror/" + host + "/lab/team/app"), catalog(skopeoDest));
+            assertEquals(catalog(skopeoDest), catalog(ferryDest));
+            assertEquals(digests(skopeoDest.hostPort() + "/mirror/" + host + "/lab/team/app"),
+                    digests(ferryDest.hostPort() + "/mirror/" + host + "/lab/team/app"));
+            assertEquals(List.of("docker://" + ferryDest.hostPort() + "/mirror/" + host + "/lab/team/app:v1"), states(job, "copied"));
+        } finally {
+            registry.destroy();
+            registry.waitFor();
+            RegistryProcessCleanup.delete(dir);
+        }
+    }
+
+    /** Removes a temp directory tree, quietly. */
+    private static final class RegistryProcessCleanup {
+        static void delete(java.nio.file.Path dir) {
+            try (java.util.stream.Stream<java.nio.file.Path> all = java.nio.file.Files.walk(dir)) {
+                all.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (java.io.IOException ignored) {
+                // best effort
+            }
+        }
+    }
+
     @Test
     void shouldSyncOneImageUnderTheLastPathElementWithASuffix() throws Exception {
         RegistryProcess dest = registry();
