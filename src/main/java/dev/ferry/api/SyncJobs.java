@@ -86,8 +86,8 @@ public class SyncJobs implements JobWorkFactory {
                 : source.tag() != null ? List.of(source.tag()) : List.of();
         SyncSource s = new SyncSource(source.withTag(null).withDigest(null), srcAccess, refs, regex("tagRegex", r.tagRegex()),
                 semver("semver", r.semver()));
-        checkNaming(options, s);
-        return new CopyJobs.Plan(stored(r, null, List.of()), work(List.of(s), options));
+        SyncOptions checked = destinations(options, List.of(s), r.destinationAccess());
+        return new CopyJobs.Plan(stored(r, null, List.of()), work(List.of(s), checked));
     }
 
     /** skopeo's YAML source document as it is, with the destination and options from {@code r}. */
@@ -175,8 +175,8 @@ public class SyncJobs implements JobWorkFactory {
         if (sources.isEmpty()) {
             throw new FerryException(ProblemType.INVALID_REQUEST, "the YAML document names no images");
         }
-        sources.forEach(s -> checkNaming(options, s));
-        return new CopyJobs.Plan(stored(r, storedYaml, redacted), work(sources, options));
+        SyncOptions checked = destinations(options, sources, r.destinationAccess());
+        return new CopyJobs.Plan(stored(r, storedYaml, redacted), work(sources, checked));
     }
 
     private JobWork work(List<SyncSource> sources, SyncOptions options) {
@@ -192,9 +192,8 @@ public class SyncJobs implements JobWorkFactory {
 
     private SyncOptions options(SyncRequest r) {
         String destination = SyncNaming.destinationPrefix(RequestFields.required("destination", r.destination()));
-        ImageReference probe;
         try {
-            probe = ImageReference.parse(destination + "/probe:latest");
+            ImageReference.parse(destination + "/probe:latest");
         } catch (OciFormatException e) {
             throw new FerryException(ProblemType.INVALID_REFERENCE, "destination: " + destination
                     + " is not a registry or registry/namespace", List.of(new FerryException.FieldError("destination", e.getMessage())), e);
@@ -210,16 +209,29 @@ public class SyncJobs implements JobWorkFactory {
         if (parallelBlobs < 1 || parallelBlobs > 64) {
             throw FerryException.invalidField("imageParallelCopies", "must be between 1 and 64");
         }
-        RegistryAccess dst = access.forReference(probe, r.destinationAccess(), "dest");
-        return new SyncOptions(destination, dst, Boolean.TRUE.equals(r.scoped()), r.appendSuffix(),
+        // the destination's access is made per destination repository, once the sources are known (destinations())
+        return new SyncOptions(destination, null, Boolean.TRUE.equals(r.scoped()), r.appendSuffix(),
                 Boolean.TRUE.equals(r.keepGoing()), Boolean.TRUE.equals(r.dryRun()), parallelImages,
                 new CopyOptions(Boolean.TRUE.equals(r.all()), null, parallelBlobs));
     }
 
+    /**
+     * Checks every destination repository the sources lead to (names, and registry policy for writing each one) and
+     * returns the options with the destination registry's access.
+     */
+    private SyncOptions destinations(SyncOptions o, List<SyncSource> sources, AccessOptions destination) {
+        RegistryAccess first = null;
+        for (SyncSource s : sources) {
+            RegistryAccess a = access.forReference(checkNaming(o, s), destination, "dest");
+            first = first == null ? a : first;
+        }
+        return o.withDestinationAccess(first);
+    }
+
     /** A destination name that cannot be valid is a 400 now (skopeo fails on it too, e.g. scoped with a source port). */
-    private static void checkNaming(SyncOptions o, SyncSource s) {
+    private static ImageReference checkNaming(SyncOptions o, SyncSource s) {
         try {
-            SyncNaming.destination(o.destination(), s.repository().withTag("latest"), o.scoped(), o.appendSuffix());
+            return SyncNaming.destination(o.destination(), s.repository().withTag("latest"), o.scoped(), o.appendSuffix());
         } catch (FerryException e) {
             String field = o.scoped() ? "scoped" : "destination";
             throw new FerryException(ProblemType.INVALID_REFERENCE, field + ": " + e.getMessage(),

@@ -15,4 +15,8 @@ import dev.ferry.transfer.CopyOptions;
  */
 public record SyncOptions(String destination, RegistryAccess destinationAccess, boolean scoped, String appendSuffix,
                           boolean keepGoing, boolean dryRun, int parallelImages, CopyOptions copy) {
+
+    public SyncOptions withDestinationAccess(RegistryAccess access) {
+        return new SyncOptions(destination, access, scoped, appendSuffix, keepGoing, dryRun, parallelImages, copy);
+    }
 }
