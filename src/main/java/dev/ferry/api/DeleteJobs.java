@@ -63,7 +63,8 @@ public class DeleteJobs implements JobWorkFactory {
             return new JobPlan(stored, ctx -> registry.manifestDelete(a, tagged, tagged.tag())
                     .map(v -> result(null, tagged.tag(), List.of(tagged.tag()))));
         }
-        Digest digest = image.digest() != null ? image.digest() : await(registry.manifestHead(a, image));
+        Digest digest = image.digest() != null ? image.digest()
+                : await(registry.manifestHead(a, image).map(head -> head == null ? null : head.digest()));
         if (digest == null) {
             throw new FerryException(ProblemType.IMAGE_NOT_FOUND, "deleting " + image + ": no such image");
         }
@@ -100,11 +101,11 @@ public class DeleteJobs implements JobWorkFactory {
         List<String> matching = Collections.synchronizedList(new ArrayList<>());
         List<Supplier<Future<?>>> checks = new ArrayList<>();
         for (String tag : tags) {
-            checks.add(() -> registry.manifestHead(a, image.withDigest(null).withTag(tag)).map(d -> {
-                if (digest.equals(d)) {
+            checks.add(() -> registry.manifestHead(a, image.withDigest(null).withTag(tag)).map(head -> {
+                if (head != null && digest.equals(head.digest())) {
                     matching.add(tag);
                 }
-                return d;
+                return head;
             }));
         }
         await(BoundedParallel.run(checks, 8));

@@ -10,8 +10,16 @@ import dev.ferry.transfer.CopyListener;
 final class JobCopyListener implements CopyListener {
     private final JobContext ctx;
 
+    private final boolean addPlans;
+
     JobCopyListener(JobContext ctx) {
+        this(ctx, false);
+    }
+
+    /** @param addPlans whether each copy's plan adds to the job's totals (several copies in one job) */
+    JobCopyListener(JobContext ctx, boolean addPlans) {
         this.ctx = ctx;
+        this.addPlans = addPlans;
     }
 
     private ObjectNode blob(String status, Descriptor d) {
@@ -25,7 +33,11 @@ final class JobCopyListener implements CopyListener {
 
     @Override
     public void planned(int blobs, long bytes) {
-        ctx.progress().planned(blobs, bytes);
+        if (addPlans) {
+            ctx.progress().plannedMore(blobs, bytes);
+        } else {
+            ctx.progress().planned(blobs, bytes);
+        }
     }
 
     @Override

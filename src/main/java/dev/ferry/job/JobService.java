@@ -61,6 +61,8 @@ public class JobService {
         volatile long timer = -1;
         /** Whether this job holds one of the running slots. */
         volatile boolean holdsSlot;
+        /** The job as it ended, set before its state turns terminal (the store is written after). */
+        volatile Job finished;
 
         Active(Job submitted, JobWork work) {
             this.submitted = submitted;
@@ -208,12 +210,16 @@ public class JobService {
         } else {
             state = JobState.FAILED;
             error = errorOf(outcome.cause(), id);
+            if (outcome.cause() instanceof FailureWithResult partial) {
+                result = partial.result();
+            }
         }
         Progress progress = a.progress.snapshot();
         Instant at = Instant.now();
-        a.state = state;
         Job finished = new Job(id, a.submitted.type(), state, a.submitted.createdAt(), a.startedAt, at,
                 a.submitted.request(), progress, result, error);
+        a.finished = finished;
+        a.state = state;
         events.append(id, "progress", progressData(progress));
         JsonNode finalResult = result;
         JobError finalError = error;
@@ -264,7 +270,9 @@ public class JobService {
         if (a == null || stored.state().isTerminal()) {
             return stored;
         }
-        return current(a);
+        // ended but not yet in the store: the ended job with its result, never a terminal state without one
+        Job ended = a.finished;
+        return ended != null ? ended : current(a);
     }
 
     public List<Job> list(JobState state, String type, String caller, int offset, int limit) {
@@ -280,10 +288,10 @@ public class JobService {
         try {
             return a.done.get(wait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            return current(a);
+            return a.finished != null ? a.finished : current(a);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return current(a);
+            return a.finished != null ? a.finished : current(a);
         } catch (ExecutionException e) {
             return store.find(job.id()).map(JobStore.Stored::job).orElse(job);
         }

@@ -19,6 +19,12 @@ public final class ProgressTracker {
         bytesTotal.set(bytes);
     }
 
+    /** Adds to the totals: for jobs made of several copies (a sync), each planning its own blobs. */
+    public void plannedMore(int blobs, long bytes) {
+        blobsTotal.addAndGet(blobs);
+        bytesTotal.addAndGet(bytes);
+    }
+
     public void bytes(long n) {
         bytesDone.addAndGet(n);
     }

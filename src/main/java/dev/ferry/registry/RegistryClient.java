@@ -78,6 +78,35 @@ public class RegistryClient {
     }
 
     /**
+     * Asks for the manifest {@code ref} names with a HEAD: its digest and media type without its bytes, or null
+     * when the registry has no such manifest (404). A registry that sends no valid Docker-Content-Digest is asked
+     * with a GET instead (and the digest computed).
+     */
+    public Future<ManifestHead> manifestHead(RegistryAccess access, ImageReference ref) {
+        String reference = ref.reference();
+        String action = "checking manifest " + reference + " in " + ref.name();
+        RegistryCall call = RegistryCall.head("/v2/" + ref.repository() + "/manifests/" + reference, pullScope(ref), action)
+                .withHeader("Accept", MediaType.acceptHeader());
+        return transport.exchange(access, call).compose(resp -> {
+            if (resp.status() == 404) {
+                return Future.succeededFuture(null);
+            }
+            if (!resp.isSuccess()) {
+                return Future.failedFuture(RegistryErrors.failure(resp, action, ProblemType.IMAGE_NOT_FOUND));
+            }
+            String announced = resp.header("Docker-Content-Digest");
+            try {
+                if (announced != null) {
+                    return Future.succeededFuture(new ManifestHead(Digest.parse(announced), resp.header("Content-Type")));
+                }
+            } catch (dev.ferry.oci.OciFormatException e) {
+                // not a digest: read the manifest instead
+            }
+            return manifestGet(access, ref).map(m -> new ManifestHead(m.digest(), m.contentType()));
+        });
+    }
+
+    /**
      * Reads a small blob (an image config) whole into memory, up to {@code limit} bytes, verifying
      * its digest. Layers are never read this way.
      */
@@ -354,33 +383,6 @@ public class RegistryClient {
             }
         }
         return null;
-    }
-
-    /**
-     * The digest that {@code ref} points to, from a HEAD request ({@code Docker-Content-Digest}); a GET and a
-     * hash when the registry does not say. Null when there is no such manifest.
-     */
-    public Future<Digest> manifestHead(RegistryAccess access, ImageReference ref) {
-        String action = "checking manifest " + ref.reference() + " in " + ref.name();
-        RegistryCall call = RegistryCall.head("/v2/" + ref.repository() + "/manifests/" + ref.reference(), pullScope(ref), action)
-                .withHeader("Accept", MediaType.acceptHeader());
-        return transport.exchange(access, call).compose(resp -> {
-            if (resp.status() == 404) {
-                return Future.succeededFuture(null);
-            }
-            if (!resp.isSuccess()) {
-                return Future.failedFuture(RegistryErrors.failure(resp, action, ProblemType.IMAGE_NOT_FOUND));
-            }
-            String announced = resp.header("Docker-Content-Digest");
-            if (announced != null) {
-                try {
-                    return Future.succeededFuture(Digest.parse(announced.trim()));
-                } catch (IllegalArgumentException e) {
-                    // fall through to reading the manifest
-                }
-            }
-            return manifestGet(access, ref).map(ManifestResult::digest);
-        });
     }
 
     /**

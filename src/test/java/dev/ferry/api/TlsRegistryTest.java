@@ -27,6 +27,14 @@ class TlsRegistryTest {
     /** Its certificate is trusted by nobody. */
     static final RegistryProcess UNTRUSTED = RegistryProcess.tls();
 
+    static {
+        // Quarkus may load this class in more than one class loader: each copy stops its own registries.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            TRUSTED.close();
+            UNTRUSTED.close();
+        }));
+    }
+
     public static class Profile implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
@@ -36,10 +44,6 @@ class TlsRegistryTest {
 
     @BeforeAll
     static void pushFixtures() {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            TRUSTED.close();
-            UNTRUSTED.close();
-        }));
         TestImages.Image image = new TestImages(31).ociImage(1, 1024, "linux", "amd64", null);
         new RegistryPusher(SharedRegistries.get().anonymous().baseUrl()).push("tls/app", "v1", image);
         String from = "docker://" + SharedRegistries.get().anonymous().hostPort() + "/tls/app:v1";

@@ -37,6 +37,7 @@ public final class TestImages {
             "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "FERRY_TEST=1");
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private boolean gzipLayers;
 
     public record Blob(String digest, byte[] bytes, String mediaType) {
         public long size() {
@@ -207,9 +208,28 @@ public final class TestImages {
     private List<Blob> randomLayers(int layers, int layerSize, String mediaType) {
         List<Blob> out = new ArrayList<>();
         for (int i = 0; i < layers; i++) {
-            out.add(blob(randomBytes(layerSize), mediaType));
+            out.add(blob(gzipLayers ? gzip(randomBytes(layerSize)) : randomBytes(layerSize), mediaType));
         }
         return out;
+    }
+
+    /**
+     * From now on, layers are real gzip streams (of random bytes). Needed when skopeo itself copies the images:
+     * it detects that a "tar+gzip" layer is not gzip and rewrites the manifest (another digest) unless it is.
+     */
+    public TestImages withGzipLayers() {
+        gzipLayers = true;
+        return this;
+    }
+
+    private static byte[] gzip(byte[] bytes) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(out)) {
+            z.write(bytes);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toByteArray();
     }
 
     private byte[] configJson(String os, String arch, String variant, List<Blob> layers, boolean docker) {

@@ -1,0 +1,63 @@
+package dev.ferry.api;
+
+import dev.ferry.config.FerryConfig;
+import dev.ferry.job.JobService;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+/**
+ * {@code skopeo sync} as a job: a JSON request, or skopeo's own YAML source document with the destination and
+ * options as query parameters. Validated at once, recorded, then run; watch it at /api/v1/jobs/{id}/events.
+ */
+@Path("/api/v1/sync")
+@Blocking
+public class SyncResource {
+    private final SyncJobs syncs;
+    private final JobService jobs;
+    private final FerryConfig config;
+
+    public SyncResource(SyncJobs syncs, JobService jobs, FerryConfig config) {
+        this.syncs = syncs;
+        this.jobs = jobs;
+        this.config = config;
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response sync(SyncRequest body, @HeaderParam("Idempotency-Key") String idempotencyKey,
+                         @HeaderParam("Prefer") String prefer) {
+        SyncRequest r = RequestFields.body(body);
+        return submit(syncs.plan(r), idempotencyKey, prefer);
+    }
+
+    @POST
+    @Consumes({"application/yaml", "application/x-yaml", "text/yaml"})
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response syncYaml(String yaml, @QueryParam("destination") String destination, @QueryParam("scoped") Boolean scoped,
+                             @QueryParam("appendSuffix") String appendSuffix, @QueryParam("all") Boolean all,
+                             @QueryParam("keepGoing") Boolean keepGoing, @QueryParam("dryRun") Boolean dryRun,
+                             @QueryParam("destTlsVerify") Boolean destTlsVerify, @QueryParam("destNoCreds") Boolean destNoCreds,
+                             @QueryParam("retryTimes") Integer retryTimes, @QueryParam("retryDelay") String retryDelay,
+                             @QueryParam("imageParallelCopies") Integer imageParallelCopies,
+                             @QueryParam("parallelImages") Integer parallelImages,
+                             @HeaderParam("Idempotency-Key") String idempotencyKey, @HeaderParam("Prefer") String prefer) {
+        SyncRequest options = new SyncRequest(null, destination, scoped, appendSuffix, null, null, all, keepGoing, dryRun,
+                null, destTlsVerify, null, null, null, null, null, destNoCreds, retryTimes, retryDelay, imageParallelCopies,
+                parallelImages);
+        return submit(syncs.planYaml(yaml, options), idempotencyKey, prefer);
+    }
+
+    private Response submit(JobPlan plan, String idempotencyKey, String prefer) {
+        String key = JobSubmission.idempotencyKey(idempotencyKey);
+        JobService.Submitted submitted = jobs.submit("sync", Callers.current(), key, plan.storedRequest(), plan.work());
+        return JobSubmission.answer(jobs, submitted, JobSubmission.wait(prefer, config.jobs().maxWait()));
+    }
+}

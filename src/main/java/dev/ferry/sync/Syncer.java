@@ -1,0 +1,429 @@
+package dev.ferry.sync;
+
+import dev.ferry.config.FerryConfig;
+import dev.ferry.error.FerryException;
+import dev.ferry.error.ProblemType;
+import dev.ferry.oci.Descriptor;
+import dev.ferry.oci.Digest;
+import dev.ferry.oci.ImageIndex;
+import dev.ferry.oci.ImageManifest;
+import dev.ferry.oci.ImageReference;
+import dev.ferry.oci.Manifest;
+import dev.ferry.oci.MediaType;
+import dev.ferry.oci.OciFormatException;
+import dev.ferry.oci.Platform;
+import dev.ferry.oci.PlatformSelector;
+import dev.ferry.registry.ManifestHead;
+import dev.ferry.registry.ManifestResult;
+import dev.ferry.registry.RegistryAccess;
+import dev.ferry.registry.RegistryClient;
+import dev.ferry.transfer.Cancellation;
+import dev.ferry.transfer.ImageCopier;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * skopeo sync between registries: list what the sources select, name each image at the destination, then copy
+ * the images a bounded number at a time. An image whose destination already has the source's manifest digest
+ * is skipped after two HEADs (no manifest or blob is read); everything else goes through {@link ImageCopier}
+ * (which moves each blob once, also across the images copied at the same time). Without {@code keepGoing} the
+ * first failure stops new images from starting; either way the sync fails when an image failed, with every
+ * image listed in {@link SyncFailedException#result()}.
+ */
+@ApplicationScoped
+public class Syncer {
+    private final RegistryClient registry;
+    private final ImageCopier copier;
+    private final FerryConfig config;
+
+    public Syncer(RegistryClient registry, ImageCopier copier, FerryConfig config) {
+        this.registry = registry;
+        this.copier = copier;
+        this.config = config;
+    }
+
+    /** One image to sync. */
+    record Item(RegistryAccess srcAccess, ImageReference source, ImageReference destination) {
+    }
+
+    /** The sync failed for {@code failed} images; the result lists them all. */
+    public static final class SyncFailedException extends FerryException {
+        private final transient SyncResult result;
+
+        SyncFailedException(ProblemType type, String detail, SyncResult result) {
+            super(type, detail);
+            this.result = result;
+        }
+
+        public SyncResult result() {
+            return result;
+        }
+    }
+
+    public Future<SyncResult> sync(List<SyncSource> sources, SyncOptions o, SyncListener listener, Cancellation cancellation) {
+        return enumerate(sources, o).compose(items -> run(items, o, listener, cancellation));
+    }
+
+    /** The images every source selects, in source order, each with its destination. */
+    Future<List<Item>> enumerate(List<SyncSource> sources, SyncOptions o) {
+        List<Future<List<Item>>> lists = new ArrayList<>();
+        for (SyncSource s : sources) {
+            Future<List<String>> refs = s.references().isEmpty()
+                    ? registry.tagList(s.access(), s.repository()).map(tags -> tags.stream().filter(s::selects).toList())
+                    : Future.succeededFuture(s.references());
+            lists.add(refs.map(rs -> {
+                List<Item> items = new ArrayList<>();
+                for (String r : rs) {
+                    ImageReference src = r.startsWith("sha256:") || r.contains(":")
+                            ? s.repository().withDigest(Digest.parse(r)) : s.repository().withTag(r);
+                    items.add(new Item(s.access(), src, SyncNaming.destination(o.destination(), src, o.scoped(), o.appendSuffix())));
+                }
+                return items;
+            }));
+        }
+        return Future.all(lists).map(all -> {
+            Map<ImageReference, Item> distinct = new LinkedHashMap<>();
+            for (Future<List<Item>> f : lists) {
+                f.result().forEach(i -> distinct.putIfAbsent(i.destination(), i));
+            }
+            return List.copyOf(distinct.values());
+        });
+    }
+
+    /** Images checked at once (two HEADs each); copies are bounded by parallelImages on top of this. */
+    static final int PARALLEL_CHECKS = 16;
+
+    /** What the images of one sync share: the copy slots, and the first copy of each digest into each repository. */
+    private static final class Shared {
+        final Limiter copies;
+        /** repository@digest -> the first copy of it (later tags of the same digest only push the manifest). */
+        final Map<String, Future<Void>> firstCopies = new java.util.concurrent.ConcurrentHashMap<>();
+        final Map<String, Future<ManifestResult>> manifests = new java.util.concurrent.ConcurrentHashMap<>();
+        /** In a dry run: repository@blob digests already counted as bytes to move. */
+        final java.util.Set<String> plannedBlobs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        /** Set when an image failed without keepGoing: copies not yet started never start. */
+        final AtomicBoolean stop = new AtomicBoolean();
+
+        Shared(int parallelImages) {
+            this.copies = new Limiter(parallelImages);
+        }
+    }
+
+    /** An image whose copy was never started because another failed (keepGoing off). */
+    private static final class NotStarted extends RuntimeException {
+        NotStarted() {
+            super("not started", null, false, false);
+        }
+    }
+
+    /** Runs {@code copy} in a copy slot, unless the sync has been stopped by then. */
+    private static <T> Future<T> inSlot(Shared shared, java.util.function.Supplier<Future<T>> copy) {
+        return shared.copies.submit(() -> shared.stop.get() ? Future.failedFuture(new NotStarted()) : copy.get());
+    }
+
+    /** At most {@code limit} tasks running; the others wait in order. Safe from any thread. */
+    static final class Limiter {
+        private final int limit;
+        private int running;
+        private final java.util.ArrayDeque<Runnable> waiting = new java.util.ArrayDeque<>();
+
+        Limiter(int limit) {
+            this.limit = limit;
+        }
+
+        <T> Future<T> submit(java.util.function.Supplier<Future<T>> task) {
+            Promise<T> p = Promise.promise();
+            Runnable start = () -> {
+                Future<T> f;
+                try {
+                    f = task.get();
+                } catch (RuntimeException e) {
+                    f = Future.failedFuture(e);
+                }
+                f.onComplete(ar -> {
+                    release();
+                    p.handle(ar);
+                });
+            };
+            boolean now;
+            synchronized (this) {
+                now = running < limit;
+                if (now) {
+                    running++;
+                } else {
+                    waiting.add(start);
+                }
+            }
+            if (now) {
+                start.run();
+            }
+            return p.future();
+        }
+
+        private void release() {
+            Runnable next;
+            synchronized (this) {
+                next = waiting.poll();
+                if (next == null) {
+                    running--;
+                }
+            }
+            if (next != null) {
+                next.run();
+            }
+        }
+    }
+
+    private Future<SyncResult> run(List<Item> items, SyncOptions o, SyncListener listener, Cancellation cancellation) {
+        Shared shared = new Shared(o.parallelImages());
+        ImageOutcome[] outcomes = new ImageOutcome[items.size()];
+        ProblemType[] problems = new ProblemType[items.size()];
+        AtomicInteger next = new AtomicInteger();
+        AtomicBoolean stop = shared.stop;
+        AtomicInteger workers = new AtomicInteger(Math.max(1, Math.min(Math.max(PARALLEL_CHECKS, o.parallelImages()), items.size())));
+        Promise<SyncResult> done = Promise.promise();
+        Runnable[] worker = new Runnable[1];
+        worker[0] = () -> {
+            int i = stop.get() || cancellation.isCancelled() ? items.size() : next.getAndIncrement();
+            if (i >= items.size()) {
+                if (workers.decrementAndGet() == 0) {
+                    done.handle(conclude(items, outcomes, problems, cancellation));
+                }
+                return;
+            }
+            Item item = items.get(i);
+            Future<ImageOutcome> one;
+            try {
+                one = o.dryRun() ? plan(item, o, shared) : syncOne(item, o, listener, cancellation, shared);
+            } catch (RuntimeException e) {
+                one = Future.failedFuture(e);
+            }
+            one.recover(t -> {
+                if (t instanceof NotStarted) {
+                    return Future.succeededFuture(null);
+                }
+                problems[i] = t instanceof FerryException fe ? fe.type() : ProblemType.INTERNAL;
+                return Future.succeededFuture(failed(item, t));
+            }).onComplete(ar -> {
+                ImageOutcome outcome = ar.result();
+                if (outcome == null) {
+                    worker[0].run();
+                    return;
+                }
+                outcomes[i] = outcome;
+                listener.imageEnded(outcome);
+                if ("failed".equals(outcome.state()) && !o.keepGoing()) {
+                    stop.set(true);
+                }
+                worker[0].run();
+            });
+        };
+        int n = workers.get();
+        if (items.isEmpty()) {
+            return Future.succeededFuture(SyncResult.of(List.of()));
+        }
+        for (int w = 0; w < n; w++) {
+            worker[0].run();
+        }
+        return done.future();
+    }
+
+    /** Every image that was tried, in listing order; a failure when any failed (or cancelled). */
+    private static io.vertx.core.AsyncResult<SyncResult> conclude(List<Item> items, ImageOutcome[] outcomes, ProblemType[] problems,
+                                                                  Cancellation cancellation) {
+        if (cancellation.isCancelled()) {
+            return Future.failedFuture(new Cancellation.CancelledException());
+        }
+        List<ImageOutcome> listed = new ArrayList<>();
+        ImageOutcome firstFailure = null;
+        ProblemType type = ProblemType.REGISTRY_ERROR;
+        int notStarted = 0;
+        for (int i = 0; i < outcomes.length; i++) {
+            ImageOutcome o = outcomes[i];
+            if (o == null) {
+                notStarted++;
+                continue;
+            }
+            if ("failed".equals(o.state()) && firstFailure == null) {
+                firstFailure = o;
+                type = problems[i] != null ? problems[i] : type;
+            }
+            listed.add(o);
+        }
+        SyncResult result = SyncResult.of(listed);
+        if (result.failed() == 0) {
+            return Future.succeededFuture(result);
+        }
+        String detail = result.failed() + " of " + items.size() + " images failed"
+                + (notStarted > 0 ? " (" + notStarted + " not started: keepGoing is off)" : "")
+                + "; first " + firstFailure.source() + " -> " + firstFailure.destination() + ": " + firstFailure.reason();
+        return Future.failedFuture(new SyncFailedException(type, detail, result));
+    }
+
+    private static ImageOutcome failed(Item item, Throwable t) {
+        String why = t instanceof FerryException fe ? fe.getMessage()
+                : t instanceof Cancellation.CancelledException ? "cancelled" : "unexpected failure: " + t.getClass().getSimpleName();
+        return new ImageOutcome(item.source().transportName(), item.destination().transportName(), "failed", null, null, null, why);
+    }
+
+    /** The digest the destination should end up with: the source's, or without all, the selected platform's. */
+    private Future<Digest> sourceDigest(Item item, SyncOptions o) {
+        return registry.manifestHead(item.srcAccess(), item.source()).compose(head -> {
+            if (head == null) {
+                return Future.failedFuture(new FerryException(ProblemType.IMAGE_NOT_FOUND,
+                        "checking manifest " + item.source().reference() + " in " + item.source().name() + ": no such image"));
+            }
+            if (o.copy().all() || head.mediaType() == null || !MediaType.of(head.mediaType()).isIndex()) {
+                return Future.succeededFuture(head.digest());
+            }
+            ImageReference pinned = item.source().withDigest(head.digest());
+            return registry.manifestGet(item.srcAccess(), pinned).map(m -> {
+                Manifest parsed = parse(m, pinned);
+                if (parsed instanceof ImageIndex index) {
+                    Platform wanted = platform(o);
+                    return PlatformSelector.select(index, wanted).orElseThrow(() -> new FerryException(ProblemType.PLATFORM_NOT_FOUND,
+                            "no image for platform " + wanted + " in " + pinned)).digest();
+                }
+                return m.digest();
+            });
+        });
+    }
+
+    private Future<ImageOutcome> syncOne(Item item, SyncOptions o, SyncListener listener, Cancellation cancellation, Shared shared) {
+        String src = item.source().transportName();
+        String dst = item.destination().transportName();
+        Future<ManifestHead> there = registry.manifestHead(o.destinationAccess(), item.destination());
+        return sourceDigest(item, o).compose(digest -> there.compose(head -> {
+            if (head != null && head.digest().equals(digest)) {
+                return Future.succeededFuture(new ImageOutcome(src, dst, "skipped", null, digest.toString(), 0L,
+                        "the destination has this digest"));
+            }
+            if (cancellation.isCancelled()) {
+                return Future.failedFuture(new Cancellation.CancelledException());
+            }
+            listener.imageStarted(src, dst);
+            String key = item.destination().name() + "@" + digest;
+            Promise<Void> mine = Promise.promise();
+            Future<Void> first = shared.firstCopies.putIfAbsent(key, mine.future());
+            if (first == null) {
+                return inSlot(shared, () -> copier.copy(item.srcAccess(), item.source(), o.destinationAccess(),
+                                item.destination(), o.copy(), listener.copies(), cancellation))
+                        .onComplete(ar -> mine.handle(ar.mapEmpty()))
+                        .map(r -> new ImageOutcome(src, dst, "copied", null, r.digest().toString(), r.bytesCopied(), null));
+            }
+            // the same manifest is being copied into this repository under another tag: once that is done, only
+            // this tag's manifest is pushed (its blobs and children are there); if it failed, copy in full
+            return first.transform(ar -> ar.succeeded()
+                    ? inSlot(shared, () -> tagOnly(item, digest, o, listener, shared))
+                            .map(pushed -> new ImageOutcome(src, dst, "copied", null, digest.toString(), 0L, null))
+                    : inSlot(shared, () -> copier.copy(item.srcAccess(), item.source(), o.destinationAccess(),
+                                    item.destination(), o.copy(), listener.copies(), cancellation))
+                            .map(r -> new ImageOutcome(src, dst, "copied", null, r.digest().toString(), r.bytesCopied(), null)));
+        }));
+    }
+
+    /** Pushes the manifest {@code digest} (read once per sync) under the destination's tag. */
+    private Future<Digest> tagOnly(Item item, Digest digest, SyncOptions o, SyncListener listener, Shared shared) {
+        ImageReference byDigest = item.source().withTag(null).withDigest(digest);
+        Future<ManifestResult> raw = shared.manifests.computeIfAbsent(item.source().name() + "@" + digest,
+                k -> registry.manifestGet(item.srcAccess(), byDigest));
+        return raw.compose(m -> {
+            String mediaType = parse(m, byDigest).mediaType().value();
+            ImageReference to = item.destination();
+            return registry.manifestPut(o.destinationAccess(), to, mediaType, m.raw()).onSuccess(d ->
+                    listener.copies().manifestPushed(d, mediaType, to.tag() != null ? to.tag() : d.toString()));
+        });
+    }
+
+    /**
+     * A dry run of one image: its digest, and the bytes of the blobs the destination lacks (each asked with a HEAD),
+     * a blob shared with another image of the sync counted once, so the bytes of all images add up to what would move.
+     */
+    private Future<ImageOutcome> plan(Item item, SyncOptions o, Shared shared) {
+        String src = item.source().transportName();
+        String dst = item.destination().transportName();
+        Future<ManifestHead> there = registry.manifestHead(o.destinationAccess(), item.destination());
+        return registry.manifestGet(item.srcAccess(), item.source()).compose(top -> {
+            ImageReference byDigest = item.source().withTag(null).withDigest(top.digest());
+            Manifest parsed = parse(top, byDigest);
+            Future<List<ImageManifest>> images;
+            Digest target = top.digest();
+            if (parsed instanceof ImageManifest image) {
+                images = Future.succeededFuture(List.of(image));
+            } else if (o.copy().all()) {
+                List<Future<ImageManifest>> reads = new ArrayList<>();
+                for (Descriptor d : ((ImageIndex) parsed).manifests()) {
+                    ImageReference child = byDigest.withDigest(d.digest());
+                    reads.add(registry.manifestGet(item.srcAccess(), child).map(m -> asImage(m, child)));
+                }
+                images = Future.all(reads).map(v -> reads.stream().map(Future::result).toList());
+            } else {
+                Platform wanted = platform(o);
+                Descriptor chosen = PlatformSelector.select((ImageIndex) parsed, wanted).orElseThrow(() -> new FerryException(
+                        ProblemType.PLATFORM_NOT_FOUND, "no image for platform " + wanted + " in " + byDigest));
+                target = chosen.digest();
+                ImageReference child = byDigest.withDigest(chosen.digest());
+                images = registry.manifestGet(item.srcAccess(), child).map(m -> List.of(asImage(m, child)));
+            }
+            Digest digest = target;
+            return there.compose(head -> {
+                if (head != null && head.digest().equals(digest)) {
+                    return Future.succeededFuture(new ImageOutcome(src, dst, "planned", "skip", digest.toString(), 0L, null));
+                }
+                return images.compose(list -> missingBytes(list, item.destination(), o, shared))
+                        .map(bytes -> new ImageOutcome(src, dst, "planned", "copy", digest.toString(), bytes, null));
+            });
+        });
+    }
+
+    private Future<Long> missingBytes(List<ImageManifest> images, ImageReference destination, SyncOptions o, Shared shared) {
+        Map<Digest, Descriptor> blobs = new LinkedHashMap<>();
+        for (ImageManifest image : images) {
+            blobs.putIfAbsent(image.config().digest(), image.config());
+            for (Descriptor layer : image.layers()) {
+                if (!layer.mediaType().isForeignLayer()) {
+                    blobs.putIfAbsent(layer.digest(), layer);
+                }
+            }
+        }
+        List<Future<Long>> sizes = new ArrayList<>();
+        for (Descriptor d : blobs.values()) {
+            // a blob several planned images need into one repository is counted once (by the first to ask)
+            sizes.add(registry.blobHead(o.destinationAccess(), destination, d.digest()).map(present ->
+                    present || !shared.plannedBlobs.add(destination.name() + "@" + d.digest()) ? 0L : d.size()));
+        }
+        return Future.all(sizes).map(v -> sizes.stream().mapToLong(Future::result).sum());
+    }
+
+    private Platform platform(SyncOptions o) {
+        if (o.copy().platform() != null) {
+            return o.copy().platform();
+        }
+        FerryConfig.DefaultPlatform d = config.platform();
+        return Platform.of(d.os(), d.arch(), d.variant().orElse(null));
+    }
+
+    private static Manifest parse(ManifestResult m, ImageReference ref) {
+        try {
+            return Manifest.parse(m.raw(), m.contentType());
+        } catch (OciFormatException e) {
+            throw new FerryException(ProblemType.UNSUPPORTED_MANIFEST,
+                    "reading manifest " + ref.reference() + " in " + ref.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static ImageManifest asImage(ManifestResult m, ImageReference ref) {
+        if (parse(m, ref) instanceof ImageManifest image) {
+            return image;
+        }
+        throw new FerryException(ProblemType.UNSUPPORTED_MANIFEST,
+                "reading manifest " + ref.reference() + " in " + ref.name() + ": nested indexes are not supported");
+    }
+}
