@@ -193,6 +193,16 @@ final class BlobTransfer {
         return Future.failedFuture(t);
     }
 
+    /** The destination already has the whole image: every blob reported as present, nothing moved. */
+    CopyResult alreadyThere(CopyListener listener, java.util.List<Descriptor> all, Digest pointedTo) {
+        listener.planned(all.size(), all.stream().mapToLong(Descriptor::size).sum());
+        for (Descriptor blob : all) {
+            skipped.incrementAndGet();
+            listener.blobSkipped(blob, "exists");
+        }
+        return result(pointedTo);
+    }
+
     CopyResult result(Digest pointedTo) {
         return new CopyResult(pointedTo, copied.get(), mounted.get(), skipped.get(), bytes.get());
     }

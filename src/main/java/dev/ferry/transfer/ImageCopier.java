@@ -85,14 +85,41 @@ public class ImageCopier {
     /** A single image: its blobs, then its raw manifest under the destination reference. */
     private Future<CopyResult> copyImage(BlobTransfer blobs, Pushes pushes, ImageManifest image, ImageReference dstRef,
                                          CopyOptions o) {
-        return copyBlobs(blobs, pushes.listener, blobsOf(List.of(image)), o)
-                .compose(v -> pushes.put(dstRef, image.mediaType().value(), image.raw()))
-                .map(blobs::result);
+        List<Descriptor> all = blobsOf(List.of(image));
+        return unchanged(pushes, dstRef, image.digest()).compose(same -> {
+            if (same) {
+                return Future.succeededFuture(blobs.alreadyThere(pushes.listener, all, image.digest()));
+            }
+            return copyBlobs(blobs, pushes.listener, all, o)
+                    .compose(v -> pushes.put(dstRef, image.mediaType().value(), image.raw()))
+                    .map(blobs::result);
+        });
+    }
+
+    /**
+     * Whether the destination reference already points at {@code digest} (one HEAD). A registry only accepts
+     * a manifest whose blobs and child manifests it has, so then there is nothing to move or push. Any
+     * doubt (an error) means "no": the full path checks every blob.
+     */
+    private Future<Boolean> unchanged(Pushes pushes, ImageReference dstRef, Digest digest) {
+        return registry.manifestHead(pushes.dst, dstRef)
+                .map(head -> head != null && digest.equals(head.digest()))
+                .recover(t -> Future.succeededFuture(false));
     }
 
     /** Every child image (blobs of all of them first, then each manifest by digest), then the index itself. */
     private Future<CopyResult> copyIndex(BlobTransfer blobs, Pushes pushes, ImageIndex index, RegistryAccess src,
                                          ImageReference srcRef, ImageReference dstRef, CopyOptions o) {
+        return unchanged(pushes, dstRef, index.digest()).compose(same -> {
+            if (same) {
+                return Future.succeededFuture(blobs.alreadyThere(pushes.listener, List.of(), index.digest()));
+            }
+            return copyChildrenAndIndex(blobs, pushes, index, src, srcRef, dstRef, o);
+        });
+    }
+
+    private Future<CopyResult> copyChildrenAndIndex(BlobTransfer blobs, Pushes pushes, ImageIndex index, RegistryAccess src,
+                                                    ImageReference srcRef, ImageReference dstRef, CopyOptions o) {
         List<Future<ImageManifest>> reads = new ArrayList<>();
         for (Descriptor d : index.manifests()) {
             ImageReference childRef = srcRef.withTag(null).withDigest(d.digest());

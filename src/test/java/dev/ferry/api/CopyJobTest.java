@@ -223,6 +223,20 @@ class CopyJobTest {
     }
 
     @Test
+    void shouldFinishANoOpCopyWithOneHeadAndNoPush() throws Exception {
+        Map<String, Object> body = Map.of("source", src + "/copyjob/app:v1", "destination", dest.hostPort() + "/copied/noop:v1");
+        finished(body);
+        JsonNode again = finished(body);
+        assertEquals(5, again.at("/progress/blobsSkipped").asInt());
+        assertEquals(0, again.at("/progress/bytesDone").asLong());
+        List<SseClient.Event> events = SseClient.read(base + "api/v1/jobs/" + again.get("id").asText() + "/events", null,
+                Duration.ofSeconds(20)).events();
+        assertEquals(0, events.stream().filter(e -> e.event().equals("manifest")).count(),
+                "the destination tag already pointed at the digest: nothing pushed");
+        assertEquals(5, events.stream().filter(e -> e.data().contains("\"reason\":\"exists\"")).count());
+    }
+
+    @Test
     void shouldReturnTheSameJobForTheSameIdempotencyKey() {
         String key = UUID.randomUUID().toString();
         Map<String, Object> body = Map.of("source", src + "/copyjob/app:v1", "destination", dest.hostPort() + "/copied/idem:v1");
