@@ -199,8 +199,11 @@ public interface FerryConfig {
         @WithDefault("32")
         int maxConnectionsPerHost();
 
-        /** Retries after the first attempt for connection errors, 408, 429, 500, 502, 503 and 504. */
-        @WithDefault("3")
+        /**
+         * Retries after the first attempt for connection errors, 408, 429, 500, 502, 503 and 504. Five rides out
+         * ordinary faults: at 15% failed requests, six failures in a row happen about once in 90,000 requests.
+         */
+        @WithDefault("5")
         int retries();
 
         /** First backoff delay; doubles per retry, with full jitter. */

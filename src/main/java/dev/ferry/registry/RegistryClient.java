@@ -8,6 +8,7 @@ import dev.ferry.oci.ImageReference;
 import dev.ferry.oci.MediaType;
 import dev.ferry.registry.http.RegistryCall;
 import dev.ferry.registry.http.RegistryResponse;
+import dev.ferry.registry.http.RegistryStream;
 import dev.ferry.registry.http.RegistryTransport;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -236,10 +237,24 @@ public class RegistryClient {
                                        ImageReference dstRepo, Descriptor blob, StreamWatch watch) {
         String action = "copying blob " + blob.digest() + " from " + srcRepo.name() + " to " + dstRepo.name();
         String dstScope = pushScope(dstRepo);
-        return blobUploadStart(dstAccess, dstRepo, action).compose(location -> {
-            RegistryCall get = RegistryCall.get("/v2/" + srcRepo.repository() + "/blobs/" + blob.digest(), pullScope(srcRepo),
-                    action, 0);
-            Future<Long> copied = transport.openStream(srcAccess, get).compose(opened -> {
+        RegistryCall get = RegistryCall.get("/v2/" + srcRepo.repository() + "/blobs/" + blob.digest(), pullScope(srcRepo),
+                action, 0);
+        // The upload session and the download are opened at once (one round trip less per blob); the download
+        // stays paused until the upload request exists.
+        Future<String> started = blobUploadStart(dstAccess, dstRepo, action);
+        Future<RegistryStream> source = transport.openStream(srcAccess, get);
+        return Future.join(started, source).transform(both -> {
+            if (both.failed()) {
+                if (source.succeeded() && source.result().isSuccess()) {
+                    source.result().response().request().reset();
+                }
+                Throwable why = source.failed() ? source.cause() : both.cause();
+                return started.succeeded()
+                        ? blobUploadCancel(dstAccess, dstRepo, started.result(), dstScope).transform(ignored -> Future.<Long>failedFuture(why))
+                        : Future.<Long>failedFuture(why);
+            }
+            String location = started.result();
+            Future<Long> copied = Future.succeededFuture(source.result()).compose(opened -> {
                 if (!opened.isSuccess()) {
                     return Future.failedFuture(RegistryErrors.failure(opened.refused(), action, ProblemType.BLOB_NOT_FOUND));
                 }
