@@ -13,7 +13,6 @@ import dev.ferry.oci.ImageIndex;
 import dev.ferry.oci.ImageManifest;
 import dev.ferry.oci.ImageReference;
 import dev.ferry.oci.Manifest;
-import dev.ferry.oci.OciFormatException;
 import dev.ferry.oci.PlatformSelector;
 import dev.ferry.registry.ManifestResult;
 import dev.ferry.registry.RegistryAccess;
@@ -51,7 +50,7 @@ public class InspectService {
             if (o.raw() && !o.config()) {
                 return Future.succeededFuture(new InspectResult.Raw(top.raw(), rawContentType(top)));
             }
-            Manifest parsed = parse(top, o.image());
+            Manifest parsed = top.parse(o.image());
             return imageFor(o, parsed).compose(image -> configOf(o, image).compose(configBytes -> {
                 if (o.config()) {
                     if (o.raw()) {
@@ -97,14 +96,6 @@ public class InspectService {
         return "application/octet-stream";
     }
 
-    private static Manifest parse(ManifestResult m, ImageReference ref) {
-        try {
-            return Manifest.parse(m.raw(), m.contentType());
-        } catch (OciFormatException e) {
-            throw new FerryException(ProblemType.UNSUPPORTED_MANIFEST,
-                    "reading manifest " + ref.reference() + " in " + ref.name() + ": " + e.getMessage(), e);
-        }
-    }
 
     private Future<ImageManifest> imageFor(InspectOptions o, Manifest top) {
         if (top instanceof ImageManifest image) {
@@ -116,7 +107,7 @@ public class InspectService {
                 + "@" + top.digest() + "; it has " + platforms(index)));
         ImageReference child = o.image().withDigest(chosen.digest());
         return registry.manifestGet(o.access(), child).compose(m -> {
-            Manifest parsed = parse(m, child);
+            Manifest parsed = m.parse(child);
             if (parsed instanceof ImageManifest image) {
                 return Future.succeededFuture(image);
             }

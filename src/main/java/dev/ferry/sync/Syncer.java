@@ -10,7 +10,6 @@ import dev.ferry.oci.ImageManifest;
 import dev.ferry.oci.ImageReference;
 import dev.ferry.oci.Manifest;
 import dev.ferry.oci.MediaType;
-import dev.ferry.oci.OciFormatException;
 import dev.ferry.oci.Platform;
 import dev.ferry.oci.PlatformSelector;
 import dev.ferry.registry.ManifestHead;
@@ -285,7 +284,7 @@ public class Syncer {
             }
             ImageReference pinned = item.source().withDigest(head.digest());
             return registry.manifestGet(item.srcAccess(), pinned).map(m -> {
-                Manifest parsed = parse(m, pinned);
+                Manifest parsed = m.parse(pinned);
                 if (parsed instanceof ImageIndex index) {
                     Platform wanted = platform(o);
                     return PlatformSelector.select(index, wanted).orElseThrow(() -> new FerryException(ProblemType.PLATFORM_NOT_FOUND,
@@ -335,7 +334,7 @@ public class Syncer {
         Future<ManifestResult> raw = shared.manifests.computeIfAbsent(item.source().name() + "@" + digest,
                 k -> registry.manifestGet(item.srcAccess(), byDigest));
         return raw.compose(m -> {
-            String mediaType = parse(m, byDigest).mediaType().value();
+            String mediaType = m.parse(byDigest).mediaType().value();
             ImageReference to = item.destination();
             return registry.manifestPut(o.destinationAccess(), to, mediaType, m.raw()).onSuccess(d ->
                     listener.copies().manifestPushed(d, mediaType, to.tag() != null ? to.tag() : d.toString()));
@@ -352,7 +351,7 @@ public class Syncer {
         Future<ManifestHead> there = registry.manifestHead(o.destinationAccess(), item.destination());
         return registry.manifestGet(item.srcAccess(), item.source()).compose(top -> {
             ImageReference byDigest = item.source().withTag(null).withDigest(top.digest());
-            Manifest parsed = parse(top, byDigest);
+            Manifest parsed = top.parse(byDigest);
             Future<List<ImageManifest>> images;
             Digest target = top.digest();
             if (parsed instanceof ImageManifest image) {
@@ -361,7 +360,7 @@ public class Syncer {
                 List<Future<ImageManifest>> reads = new ArrayList<>();
                 for (Descriptor d : ((ImageIndex) parsed).manifests()) {
                     ImageReference child = byDigest.withDigest(d.digest());
-                    reads.add(registry.manifestGet(item.srcAccess(), child).map(m -> asImage(m, child)));
+                    reads.add(registry.manifestGet(item.srcAccess(), child).map(m -> m.image(child)));
                 }
                 images = Future.all(reads).map(v -> reads.stream().map(Future::result).toList());
             } else {
@@ -370,7 +369,7 @@ public class Syncer {
                         ProblemType.PLATFORM_NOT_FOUND, "no image for platform " + wanted + " in " + byDigest));
                 target = chosen.digest();
                 ImageReference child = byDigest.withDigest(chosen.digest());
-                images = registry.manifestGet(item.srcAccess(), child).map(m -> List.of(asImage(m, child)));
+                images = registry.manifestGet(item.srcAccess(), child).map(m -> List.of(m.image(child)));
             }
             Digest digest = target;
             return there.compose(head -> {
@@ -410,20 +409,5 @@ public class Syncer {
         return Platform.of(d.os(), d.arch(), d.variant().orElse(null));
     }
 
-    private static Manifest parse(ManifestResult m, ImageReference ref) {
-        try {
-            return Manifest.parse(m.raw(), m.contentType());
-        } catch (OciFormatException e) {
-            throw new FerryException(ProblemType.UNSUPPORTED_MANIFEST,
-                    "reading manifest " + ref.reference() + " in " + ref.name() + ": " + e.getMessage(), e);
-        }
-    }
 
-    private static ImageManifest asImage(ManifestResult m, ImageReference ref) {
-        if (parse(m, ref) instanceof ImageManifest image) {
-            return image;
-        }
-        throw new FerryException(ProblemType.UNSUPPORTED_MANIFEST,
-                "reading manifest " + ref.reference() + " in " + ref.name() + ": nested indexes are not supported");
-    }
 }

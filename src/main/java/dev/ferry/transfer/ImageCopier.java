@@ -9,10 +9,8 @@ import dev.ferry.oci.ImageIndex;
 import dev.ferry.oci.ImageManifest;
 import dev.ferry.oci.ImageReference;
 import dev.ferry.oci.Manifest;
-import dev.ferry.oci.OciFormatException;
 import dev.ferry.oci.Platform;
 import dev.ferry.oci.PlatformSelector;
-import dev.ferry.registry.ManifestResult;
 import dev.ferry.registry.RegistryAccess;
 import dev.ferry.registry.RegistryClient;
 import io.vertx.core.Future;
@@ -64,7 +62,7 @@ public class ImageCopier {
         BlobTransfer blobs = new BlobTransfer(registry, src, srcRef, dst, dstRef, listener, cancellation, vertx,
                 config.transfer().blobRetries(), flights);
         return registry.manifestGet(src, srcRef).compose(top -> {
-            Manifest parsed = parse(top, srcRef);
+            Manifest parsed = top.parse(srcRef);
             if (parsed instanceof ImageManifest image) {
                 return copyImage(blobs, pushes, image, dstRef, o);
             }
@@ -78,7 +76,7 @@ public class ImageCopier {
                     + "@" + index.digest()));
             ImageReference childRef = srcRef.withTag(null).withDigest(chosen.digest());
             return registry.manifestGet(src, childRef)
-                    .compose(child -> copyImage(blobs, pushes, asImage(child, childRef), dstRef, o));
+                    .compose(child -> copyImage(blobs, pushes, child.image(childRef), dstRef, o));
         });
     }
 
@@ -123,7 +121,7 @@ public class ImageCopier {
         List<Future<ImageManifest>> reads = new ArrayList<>();
         for (Descriptor d : index.manifests()) {
             ImageReference childRef = srcRef.withTag(null).withDigest(d.digest());
-            reads.add(registry.manifestGet(src, childRef).map(m -> asImage(m, childRef)));
+            reads.add(registry.manifestGet(src, childRef).map(m -> m.image(childRef)));
         }
         return Future.all(reads).compose(all -> {
             List<ImageManifest> children = reads.stream().map(Future::result).collect(Collectors.toList());
@@ -190,20 +188,5 @@ public class ImageCopier {
         return Platform.of(d.os(), d.arch(), d.variant().orElse(null));
     }
 
-    private static Manifest parse(ManifestResult m, ImageReference ref) {
-        try {
-            return Manifest.parse(m.raw(), m.contentType());
-        } catch (OciFormatException e) {
-            throw new FerryException(ProblemType.UNSUPPORTED_MANIFEST,
-                    "reading manifest " + ref.reference() + " in " + ref.name() + ": " + e.getMessage(), e);
-        }
-    }
 
-    private static ImageManifest asImage(ManifestResult m, ImageReference ref) {
-        if (parse(m, ref) instanceof ImageManifest image) {
-            return image;
-        }
-        throw new FerryException(ProblemType.UNSUPPORTED_MANIFEST,
-                "reading manifest " + ref.reference() + " in " + ref.name() + ": nested indexes are not supported");
-    }
 }
