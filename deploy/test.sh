@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs Ferry's whole test suite. Installs what the tests need (Debian's docker-registry and skopeo)
+# Runs Ferry's whole test suite. Installs what the tests need (Debian's docker-registry, skopeo, openssl)
 # when it is missing, then runs every test with Maven against real registry processes on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)   # test certificates for https registries
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"
   sudo=""
