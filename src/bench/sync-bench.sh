@@ -40,6 +40,8 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/sync-bench.XXXXXX")"
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    # registries started in command substitutions are not in pids: stop whatever runs from the work dir
+    pkill -f "docker-registry serve $work/" 2>/dev/null || true
     wait 2>/dev/null || true
     if [[ "$KEEP_LOGS" == 1 ]]; then log "logs kept in $work"; else rm -rf "$work"; fi
 }

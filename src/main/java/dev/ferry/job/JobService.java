@@ -45,6 +45,8 @@ public class JobService {
     private final Instance<JobWorkFactory> factories;
 
     private final Map<String, Active> active = new ConcurrentHashMap<>();
+    /** Jobs that have ended but whose end is still on its way to the store. */
+    private final Map<String, Job> endedNotStored = new ConcurrentHashMap<>();
     private final Deque<String> queue = new ArrayDeque<>();
     private int running;
     private volatile boolean stopping;
@@ -223,9 +225,13 @@ public class JobService {
         events.append(id, "progress", progressData(progress));
         JsonNode finalResult = result;
         JobError finalError = error;
-        events.write(() -> store.finish(id, state, progress, finalResult, finalError, at));
+        // Until the store has it, readers find the ended job here (not a stale "running" row).
+        endedNotStored.put(id, finished);
+        events.write(() -> store.finish(id, state, progress, finalResult, finalError, at))
+                .whenComplete((v, t) -> endedNotStored.remove(id, finished));
         events.append(id, "job", snapshot(finished));
         events.write(() -> events.close(id));
+        a.done.complete(finished);
         synchronized (this) {
             active.remove(id);
             if (a.holdsSlot) {
@@ -233,7 +239,6 @@ public class JobService {
             }
             dispatch();
         }
-        a.done.complete(finished);
     }
 
     private static JobError errorOf(Throwable t, String id) {
@@ -266,13 +271,16 @@ public class JobService {
     }
 
     private Job withLiveProgress(Job stored) {
+        Job ended = endedNotStored.get(stored.id());
+        if (ended != null && !stored.state().isTerminal()) {
+            return ended;
+        }
         Active a = active.get(stored.id());
         if (a == null || stored.state().isTerminal()) {
             return stored;
         }
         // ended but not yet in the store: the ended job with its result, never a terminal state without one
-        Job ended = a.finished;
-        return ended != null ? ended : current(a);
+        return a.finished != null ? a.finished : current(a);
     }
 
     public List<Job> list(JobState state, String type, String caller, int offset, int limit) {
@@ -283,7 +291,7 @@ public class JobService {
     public Job await(Job job, Duration wait) {
         Active a = active.get(job.id());
         if (a == null) {
-            return store.find(job.id()).map(JobStore.Stored::job).orElse(job);
+            return store.find(job.id()).map(s -> withLiveProgress(s.job())).orElse(job);
         }
         try {
             return a.done.get(wait.toMillis(), TimeUnit.MILLISECONDS);
