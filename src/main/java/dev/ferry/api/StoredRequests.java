@@ -20,6 +20,11 @@ final class StoredRequests {
     }
 
     static JsonNode of(ObjectMapper json, Object request) {
+        return of(json, request, List.of());
+    }
+
+    /** As {@link #of(ObjectMapper, Object)}, also listing secrets removed elsewhere (e.g. from a YAML document). */
+    static ObjectNode of(ObjectMapper json, Object request, List<String> alsoRedacted) {
         ObjectNode node = json.valueToTree(request);
         ArrayNode redacted = json.createArrayNode();
         for (String field : SECRET_FIELDS) {
@@ -28,6 +33,7 @@ final class StoredRequests {
                 redacted.add(field);
             }
         }
+        alsoRedacted.forEach(redacted::add);
         node.properties().removeIf(e -> e.getValue().isNull());
         if (!redacted.isEmpty()) {
             node.set("redacted", redacted);
@@ -36,14 +42,23 @@ final class StoredRequests {
     }
 
     static <T> T resume(ObjectMapper json, JsonNode stored, Class<T> type) {
+        return read(json, resumable(stored), type);
+    }
+
+    /** A copy of the stored request without its {@code redacted} list; refused when secrets were removed. */
+    static ObjectNode resumable(JsonNode stored) {
         ObjectNode copy = stored.deepCopy();
         JsonNode redacted = copy.remove("redacted");
         if (redacted != null && !redacted.isEmpty()) {
             throw new FerryException(ProblemType.JOB_NOT_RESUMABLE, "the job was interrupted by a restart and needs "
                     + redacted + ", which are never stored; submit it again");
         }
+        return copy;
+    }
+
+    static <T> T read(ObjectMapper json, ObjectNode request, Class<T> type) {
         try {
-            return json.treeToValue(copy, type);
+            return json.treeToValue(request, type);
         } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
             throw new FerryException(ProblemType.JOB_NOT_RESUMABLE, "the stored request of this job can no longer be read");
         }

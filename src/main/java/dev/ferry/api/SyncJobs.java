@@ -297,40 +297,19 @@ public class SyncJobs implements JobWorkFactory {
 
     /** The request as stored and shown: secrets removed, the names of removed fields listed. */
     private JsonNode stored(SyncRequest r, ObjectNode yaml, List<String> redactedYaml) {
-        ObjectNode node = json.valueToTree(r);
-        ArrayNode redacted = json.createArrayNode();
-        for (String field : StoredRequests.SECRET_FIELDS) {
-            JsonNode v = node.remove(field);
-            if (v != null && !v.isNull()) {
-                redacted.add(field);
-            }
-        }
-        redactedYaml.forEach(redacted::add);
-        node.properties().removeIf(e -> e.getValue().isNull());
+        ObjectNode node = StoredRequests.of(json, r, redactedYaml);
         if (yaml != null) {
             node.set("yaml", yaml);
-        }
-        if (!redacted.isEmpty()) {
-            node.set("redacted", redacted);
         }
         return node;
     }
 
     @Override
     public JobWork resume(JsonNode storedRequest) {
-        ObjectNode copy = storedRequest.deepCopy();
-        JsonNode redacted = copy.remove("redacted");
-        if (redacted != null && !redacted.isEmpty()) {
-            throw new FerryException(ProblemType.JOB_NOT_RESUMABLE, "the job was interrupted by a restart and needs "
-                    + redacted + ", which are never stored; submit it again");
-        }
+        ObjectNode copy = StoredRequests.resumable(storedRequest);
         JsonNode yaml = copy.remove("yaml");
-        try {
-            SyncRequest r = json.treeToValue(copy, SyncRequest.class);
-            return (yaml != null ? planYaml(yaml, r) : plan(r)).work();
-        } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
-            throw new FerryException(ProblemType.JOB_NOT_RESUMABLE, "the stored request of this job can no longer be read");
-        }
+        SyncRequest r = StoredRequests.read(json, copy, SyncRequest.class);
+        return (yaml != null ? planYaml(yaml, r) : plan(r)).work();
     }
 
     /** Reads a YAML value as a tree whose scalars keep their text as written ({@code 1.10} stays "1.10", not 1.1). */
