@@ -1,7 +1,12 @@
 package dev.ferry.api;
 
 import dev.ferry.config.FerryConfig;
+import dev.ferry.delete.DeleteJobs;
+import dev.ferry.delete.DeleteRequest;
+import dev.ferry.error.RequestFields;
+import dev.ferry.job.JobPlan;
 import dev.ferry.job.JobService;
+import dev.ferry.security.Callers;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;

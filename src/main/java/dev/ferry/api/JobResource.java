@@ -10,6 +10,7 @@ import dev.ferry.job.JobEvents;
 import dev.ferry.job.JobService;
 import dev.ferry.job.JobState;
 import dev.ferry.job.JobStore;
+import dev.ferry.security.Callers;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.infrastructure.Infrastructure;

@@ -1,7 +1,12 @@
 package dev.ferry.api;
 
 import dev.ferry.config.FerryConfig;
+import dev.ferry.error.RequestFields;
+import dev.ferry.job.JobPlan;
 import dev.ferry.job.JobService;
+import dev.ferry.security.Callers;
+import dev.ferry.sync.SyncJobs;
+import dev.ferry.sync.SyncRequest;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;

@@ -1,12 +1,15 @@
-package dev.ferry.api;
+package dev.ferry.delete;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.error.FerryException;
 import dev.ferry.error.ProblemType;
+import dev.ferry.error.RequestFields;
+import dev.ferry.job.JobPlan;
 import dev.ferry.job.JobWork;
 import dev.ferry.job.JobWorkFactory;
+import dev.ferry.job.StoredRequests;
 import dev.ferry.oci.Digest;
 import dev.ferry.oci.ImageReference;
 import dev.ferry.registry.RegistryAccess;

@@ -1,4 +1,4 @@
-package dev.ferry.api;
+package dev.ferry.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.job.JobWork;

@@ -1,4 +1,4 @@
-package dev.ferry.api;
+package dev.ferry.sync;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -10,10 +10,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.ferry.error.FerryException;
 import dev.ferry.error.ProblemType;
+import dev.ferry.error.RequestFields;
 import dev.ferry.job.FailureWithResult;
 import dev.ferry.job.JobContext;
+import dev.ferry.job.JobCopyListener;
+import dev.ferry.job.JobPlan;
 import dev.ferry.job.JobWork;
 import dev.ferry.job.JobWorkFactory;
+import dev.ferry.job.StoredRequests;
 import dev.ferry.oci.Digest;
 import dev.ferry.oci.ImageReference;
 import dev.ferry.oci.OciFormatException;
