@@ -27,4 +27,10 @@ public final class Callers {
         }
         return caller.get().level().atLeast(Role.ADMIN) ? null : caller.get().id();
     }
+
+    /** Whether the current caller sees every job and who runs it: an admin, or anyone in local mode. */
+    public static boolean isAdmin() {
+        java.util.Optional<Caller> caller = CurrentCaller.get();
+        return caller.isEmpty() || caller.get().level().atLeast(Role.ADMIN);
+    }
 }
