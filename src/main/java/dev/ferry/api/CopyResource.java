@@ -38,7 +38,7 @@ public class CopyResource {
         CopyRequest r = RequestFields.body(body);
         String key = JobSubmission.idempotencyKey(idempotencyKey);
         JobPlan plan = copies.plan(r);
-        JobService.Submitted submitted = jobs.submit("copy", Callers.current(), key, plan.storedRequest(), plan.work());
+        JobService.Submitted submitted = jobs.submit("copy", Callers.current(), key, plan);
         return JobSubmission.answer(jobs, submitted, JobSubmission.wait(prefer, config.jobs().maxWait()));
     }
 }

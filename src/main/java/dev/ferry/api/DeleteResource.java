@@ -38,7 +38,7 @@ public class DeleteResource {
         DeleteRequest r = RequestFields.body(body);
         String key = JobSubmission.idempotencyKey(idempotencyKey);
         JobPlan plan = deletes.plan(r);
-        JobService.Submitted submitted = jobs.submit("delete", Callers.current(), key, plan.storedRequest(), plan.work());
+        JobService.Submitted submitted = jobs.submit("delete", Callers.current(), key, plan);
         return JobSubmission.answer(jobs, submitted, JobSubmission.wait(prefer, config.jobs().maxWait()));
     }
 }

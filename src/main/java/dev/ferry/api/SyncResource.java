@@ -62,7 +62,7 @@ public class SyncResource {
 
     private Response submit(JobPlan plan, String idempotencyKey, String prefer) {
         String key = JobSubmission.idempotencyKey(idempotencyKey);
-        JobService.Submitted submitted = jobs.submit("sync", Callers.current(), key, plan.storedRequest(), plan.work());
+        JobService.Submitted submitted = jobs.submit("sync", Callers.current(), key, plan);
         return JobSubmission.answer(jobs, submitted, JobSubmission.wait(prefer, config.jobs().maxWait()));
     }
 }

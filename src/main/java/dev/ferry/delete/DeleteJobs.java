@@ -64,7 +64,7 @@ public class DeleteJobs implements JobWorkFactory {
             }
             ImageReference tagged = image;
             return new JobPlan(stored, ctx -> registry.manifestDelete(a, tagged, tagged.tag())
-                    .map(v -> result(null, tagged.tag(), List.of(tagged.tag()))));
+                    .map(v -> result(null, tagged.tag(), List.of(tagged.tag()))), StoredRequests.secrets(json, r));
         }
         Digest digest = image.digest() != null ? image.digest()
                 : await(registry.manifestHead(a, image).map(head -> head == null ? null : head.digest()));
@@ -85,7 +85,7 @@ public class DeleteJobs implements JobWorkFactory {
         }
         ImageReference repo = image;
         return new JobPlan(stored, ctx -> registry.manifestDelete(a, repo, digest.toString())
-                .map(v -> result(digest, digest.toString(), removed)));
+                .map(v -> result(digest, digest.toString(), removed)), StoredRequests.secrets(json, r));
     }
 
     private JsonNode result(Digest digest, String deleted, List<String> tagsRemoved) {

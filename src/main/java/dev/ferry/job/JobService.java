@@ -53,6 +53,7 @@ public class JobService {
     private final Instance<JobWorkFactory> factories;
     private final Clock clock;
     private final Stores stores;
+    private final SecretBox box;
     private final String replica;
 
     /** Jobs this replica runs now. */
@@ -105,7 +106,7 @@ public class JobService {
     }
 
     public JobService(JobRepository store, JobEvents events, Vertx vertx, FerryConfig config, ObjectMapper json,
-                      Instance<JobWorkFactory> factories, Clock clock, Stores stores) {
+                      Instance<JobWorkFactory> factories, Clock clock, Stores stores, SecretBox box) {
         this.store = store;
         this.events = events;
         this.vertx = vertx;
@@ -114,6 +115,7 @@ public class JobService {
         this.factories = factories;
         this.clock = clock;
         this.stores = stores;
+        this.box = box;
         this.replica = config.store().replicaId().orElseGet(JobService::defaultReplicaId);
     }
 
@@ -132,7 +134,20 @@ public class JobService {
         return replica;
     }
 
+    /**
+     * Accepts a planned job. Its secrets are stored only encrypted (ferry.store.secret-key), so any replica with
+     * the key can resume it; without a key they are not stored at all.
+     */
+    public Submitted submit(String type, String caller, String idempotencyKey, JobPlan plan) {
+        return submit(type, caller, idempotencyKey, plan.storedRequest(), plan.work(), plan.secrets());
+    }
+
     public Submitted submit(String type, String caller, String idempotencyKey, JsonNode storedRequest, JobWork work) {
+        return submit(type, caller, idempotencyKey, storedRequest, work, null);
+    }
+
+    private Submitted submit(String type, String caller, String idempotencyKey, JsonNode storedRequest, JobWork work,
+                             ObjectNode secrets) {
         if (idempotencyKey != null) {
             Optional<JobRepository.Stored> existing = store.findByIdempotencyKey(caller, idempotencyKey);
             if (existing.isPresent()) {
@@ -143,7 +158,8 @@ public class JobService {
                 storedRequest, Progress.ZERO, null, null);
         accepted.put(job.id(), new Accepted(work, clock.instant()));
         try {
-            store.insert(job, caller, idempotencyKey, new JobEvent(job.id(), 1, "job", snapshot(job)), null);
+            String sealed = secrets != null && box.enabled() ? box.seal(job.id(), secrets.toString()) : null;
+            store.insert(job, caller, idempotencyKey, new JobEvent(job.id(), 1, "job", snapshot(job)), sealed);
         } catch (JobRepository.DuplicateKeyException e) {
             accepted.remove(job.id());
             Optional<JobRepository.Stored> raced = store.findByIdempotencyKey(caller, idempotencyKey);
@@ -213,7 +229,7 @@ public class JobService {
     private void resume(Active a, JobRepository.Stored stored) {
         Job job = a.claimed;
         try {
-            a.work = factoryFor(job.type()).resume(job.request());
+            a.work = factoryFor(job.type()).resume(withSecrets(job, stored.secrets()));
         } catch (FerryException e) {
             finish(a, Future.failedFuture(e));
             return;
@@ -223,6 +239,23 @@ public class JobService {
         }
         Log.infof("resuming %s job %s (run %d, owner %s)", job.type(), job.id(), stored.runs(), replica);
         run(a);
+    }
+
+    /** The stored request with its credentials decrypted back in, when they were stored and a key opens them. */
+    private JsonNode withSecrets(Job job, String sealed) {
+        if (sealed == null || !box.enabled()) {
+            return job.request();
+        }
+        Optional<String> plain = box.open(job.id(), sealed);
+        if (plain.isEmpty()) {
+            Log.warnf("job %s: its stored credentials open with none of the configured keys (rotated away?)", job.id());
+            return job.request();
+        }
+        try {
+            return StoredRequests.withSecrets(job.request(), (ObjectNode) json.readTree(plain.get()));
+        } catch (java.io.IOException | ClassCastException e) {
+            return job.request();
+        }
     }
 
     private void run(Active a) {

@@ -41,6 +41,47 @@ public final class StoredRequests {
         return node;
     }
 
+    /** The secret fields of a request that {@link #of} removes, with their values; null when there are none. */
+    public static ObjectNode secrets(ObjectMapper json, Object request) {
+        ObjectNode node = json.valueToTree(request);
+        ObjectNode out = json.createObjectNode();
+        for (String field : SECRET_FIELDS) {
+            JsonNode v = node.get(field);
+            if (v != null && !v.isNull()) {
+                out.set(field, v);
+            }
+        }
+        return out.isEmpty() ? null : out;
+    }
+
+    /**
+     * The stored request with its secrets put back (for a resume on any replica): the fields in {@code secrets}
+     * are restored and struck from {@code redacted}. Secrets that were not kept (e.g. inside a YAML document)
+     * stay listed, and the resume is refused as before.
+     */
+    public static ObjectNode withSecrets(JsonNode stored, ObjectNode secrets) {
+        ObjectNode copy = stored.deepCopy();
+        if (secrets == null) {
+            return copy;
+        }
+        JsonNode redacted = copy.get("redacted");
+        ArrayNode left = copy.arrayNode();
+        if (redacted != null) {
+            redacted.forEach(n -> {
+                if (!secrets.has(n.asText())) {
+                    left.add(n);
+                }
+            });
+        }
+        secrets.properties().forEach(e -> copy.set(e.getKey(), e.getValue()));
+        if (left.isEmpty()) {
+            copy.remove("redacted");
+        } else {
+            copy.set("redacted", left);
+        }
+        return copy;
+    }
+
     public static <T> T resume(ObjectMapper json, JsonNode stored, Class<T> type) {
         return read(json, resumable(stored), type);
     }

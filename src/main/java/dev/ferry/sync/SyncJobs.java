@@ -91,7 +91,7 @@ public class SyncJobs implements JobWorkFactory {
         SyncSource s = new SyncSource(source.withTag(null).withDigest(null), srcAccess, refs, regex("tagRegex", r.tagRegex()),
                 semver("semver", r.semver()));
         SyncOptions checked = destinations(options, List.of(s), r.destinationAccess());
-        return new JobPlan(stored(r, null, List.of()), work(List.of(s), checked));
+        return new JobPlan(stored(r, null, List.of()), work(List.of(s), checked), StoredRequests.secrets(json, r));
     }
 
     /** skopeo's YAML source document as it is, with the destination and options from {@code r}. */
@@ -180,7 +180,7 @@ public class SyncJobs implements JobWorkFactory {
             throw new FerryException(ProblemType.INVALID_REQUEST, "the YAML document names no images");
         }
         SyncOptions checked = destinations(options, sources, r.destinationAccess());
-        return new JobPlan(stored(r, storedYaml, redacted), work(sources, checked));
+        return new JobPlan(stored(r, storedYaml, redacted), work(sources, checked), StoredRequests.secrets(json, r));
     }
 
     private JobWork work(List<SyncSource> sources, SyncOptions options) {

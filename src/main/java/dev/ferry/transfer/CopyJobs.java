@@ -51,7 +51,7 @@ public class CopyJobs implements JobWorkFactory {
         CopyOptions options = options(r);
         JobWork work = ctx -> copier.copy(srcAccess, src, dstAccess, dst, options, new JobCopyListener(ctx), ctx.cancellation())
                 .map(result -> (JsonNode) json.valueToTree(result));
-        return new JobPlan(StoredRequests.of(json, r), work);
+        return new JobPlan(StoredRequests.of(json, r), work, StoredRequests.secrets(json, r));
     }
 
     private CopyOptions options(CopyRequest r) {

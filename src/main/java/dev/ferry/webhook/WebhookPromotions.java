@@ -109,7 +109,7 @@ public class WebhookPromotions {
                     ignored++;
                     continue;
                 }
-                JobService.Submitted submitted = jobs.submit("copy", Callers.current(), null, plan.storedRequest(), plan.work());
+                JobService.Submitted submitted = jobs.submit("copy", Callers.current(), null, plan);
                 String id = submitted.job().id();
                 if (deliveries.record(hook.name(), m.pushed().eventKey(), id, Instant.now())) {
                     ids.add(id);

@@ -186,6 +186,38 @@ class ReplicasIT {
         }
     }
 
+    @Test
+    void shouldBeNotReadyButAliveWhileTheStoreIsUnreachable() throws Exception {
+        Path dir = Files.createTempDirectory("ferry-replicas-health");
+        try (PostgresCluster pg = PostgresCluster.start()) {
+            FerryProcess a = FerryProcess.start(dir.resolve("a"), null, dir.resolve("a.log"), env(pg, "replica-a"));
+            try {
+                assertEquals(200, status(a, "/q/health/ready"));
+                pg.stopServer();
+                int ready = 200;
+                for (int i = 0; i < 100 && ready == 200; i++) {
+                    Thread.sleep(100);
+                    ready = status(a, "/q/health/ready");
+                }
+                assertEquals(503, ready, "not ready without its store");
+                assertEquals(200, status(a, "/q/health/live"), "but alive: restarting it would not bring the database back");
+                HttpResponse<String> refused = HTTP.send(HttpRequest.newBuilder(URI.create(a.baseUrl() + "/api/v1/copy"))
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                                "{\"source\":\"127.0.0.1:1/a/b:1\",\"destination\":\"127.0.0.1:1/c/d:1\"}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(503, refused.statusCode(), refused.body());
+                assertTrue(refused.body().contains("urn:ferry:problem:store-unavailable"), refused.body());
+                assertFalse(refused.body().contains("postgres") && refused.body().contains("password"), refused.body());
+            } finally {
+                a.kill();
+            }
+        }
+    }
+
+    private static int status(FerryProcess f, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(f.baseUrl() + path)).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+    }
+
     /** owner, claimed_at, ended_at, outcome of each run, oldest first. */
     private static List<String[]> attempts(PostgresCluster pg, String id) throws Exception {
         List<String[]> out = new ArrayList<>();

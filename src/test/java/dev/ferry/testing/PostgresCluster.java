@@ -100,11 +100,22 @@ public final class PostgresCluster implements AutoCloseable {
         sql("CREATE DATABASE ferry");
     }
 
+    /** Stops the server now (immediate mode), keeping its files; {@link #close()} still cleans up. */
+    public void stopServer() throws IOException, InterruptedException {
+        boolean root = "root".equals(System.getProperty("user.name"));
+        run(List.of(bin + "/pg_ctl", "-D", dir.resolve("data").toString(), "-m", "immediate", "-w", "stop"), root);
+        stopped = true;
+    }
+
+    private boolean stopped;
+
     @Override
     public void close() throws IOException, InterruptedException {
         boolean root = "root".equals(System.getProperty("user.name"));
         try {
-            run(List.of(bin + "/pg_ctl", "-D", dir.resolve("data").toString(), "-m", "immediate", "-w", "stop"), root);
+            if (!stopped) {
+                run(List.of(bin + "/pg_ctl", "-D", dir.resolve("data").toString(), "-m", "immediate", "-w", "stop"), root);
+            }
         } finally {
             try (var walk = Files.walk(dir)) {
                 walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
