@@ -187,6 +187,69 @@ class ReplicasIT {
     }
 
     @Test
+    void shouldResumeAJobWithCredentialsOnAnotherReplicaThatHasTheKey() throws Exception {
+        TestImages.Image image = new TestImages(11).ociImage(1, 1024 * 1024, "linux", "amd64", null);
+        AtomicBoolean slow = new AtomicBoolean(true);
+        Path dir = Files.createTempDirectory("ferry-replicas-creds");
+        String key = java.util.Base64.getEncoder().encodeToString("k3y-for-tests-only-32-bytes-long".getBytes(StandardCharsets.UTF_8));
+        try (PostgresCluster pg = PostgresCluster.start();
+             RegistryProcess dest = RegistryProcess.htpasswd("mirror", "Pa55-w0rd-never-shown");
+             ScriptedPeer source = ScriptedPeer.start((ex, n) -> serve(ex, image, slow))) {
+            Map<String, String> ea = new java.util.HashMap<>(env(pg, "replica-a"));
+            ea.put("FERRY_STORE_SECRET_KEY", key);
+            Map<String, String> eb = new java.util.HashMap<>(env(pg, "replica-b"));
+            eb.put("FERRY_STORE_SECRET_KEY", key);
+            FerryProcess a = FerryProcess.start(dir.resolve("a"), null, dir.resolve("a.log"), ea);
+            FerryProcess b = null;
+            try {
+                String to = dest.hostPort() + "/creds/app:v1";
+                String body = "{\"source\":\"" + source.hostPort() + "/creds/app:v1\",\"destination\":\"" + to
+                        + "\",\"srcTlsVerify\":false,\"destTlsVerify\":false,\"destCreds\":\"mirror:Pa55-w0rd-never-shown\"}";
+                HttpResponse<String> accepted = HTTP.send(HttpRequest.newBuilder(URI.create(a.baseUrl() + "/api/v1/copy"))
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(202, accepted.statusCode(), accepted.body());
+                String id = JSON.readTree(accepted.body()).get("id").asText();
+                for (int i = 0; i < 200 && job(a, id).at("/progress/bytesDone").asLong() == 0; i++) {
+                    Thread.sleep(50);
+                }
+                try (Connection c = DriverManager.getConnection(pg.jdbcUrl(), pg.username(), "");
+                     Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT request, secrets FROM jobs WHERE id = '" + id + "'")) {
+                    assertTrue(rs.next());
+                    assertFalse(rs.getString(1).contains("Pa55"), "not in the stored request");
+                    assertFalse(rs.getString(2).contains("Pa55"), "stored encrypted only");
+                }
+                a.kill();
+                slow.set(false);
+                b = FerryProcess.start(dir.resolve("b"), null, dir.resolve("b.log"), eb);
+                JsonNode done = job(b, id);
+                for (int i = 0; i < 300 && !done.get("state").asText().matches("succeeded|failed|cancelled"); i++) {
+                    Thread.sleep(100);
+                    done = job(b, id);
+                }
+                assertEquals("succeeded", done.get("state").asText(), "resumed with the decrypted credentials: " + done);
+                assertEquals("[\"destCreds\"]", done.at("/request/redacted").toString(), "still shown redacted");
+                String events = SseClient.read(b.baseUrl() + "/api/v1/jobs/" + id + "/events", null, Duration.ofSeconds(20)).events().toString();
+                for (String text : List.of(done.toString(), events, Files.readString(dir.resolve("a.log")), Files.readString(dir.resolve("b.log")))) {
+                    assertFalse(text.contains("Pa55-w0rd-never-shown"), "no secret in responses, events or logs");
+                }
+                try (Connection c = DriverManager.getConnection(pg.jdbcUrl(), pg.username(), "");
+                     Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT secrets FROM jobs WHERE id = '" + id + "'")) {
+                    assertTrue(rs.next());
+                    assertEquals(null, rs.getString(1), "dropped once the job has ended");
+                }
+            } finally {
+                a.kill();
+                if (b != null) {
+                    b.kill();
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldBeNotReadyButAliveWhileTheStoreIsUnreachable() throws Exception {
         Path dir = Files.createTempDirectory("ferry-replicas-health");
         try (PostgresCluster pg = PostgresCluster.start()) {
