@@ -177,6 +177,12 @@ public interface FerryConfig {
 
         /** PEM file with the CA certificates that this registry's TLS certificate chains to. */
         Optional<String> caFile();
+
+        /**
+         * Jobs touching this registry (as source or destination) that run at once across all replicas on the same
+         * store; more wait in the queue. Unset: no cap. Set the same value on every replica.
+         */
+        java.util.OptionalInt maxConcurrentJobs();
     }
 
     interface Http {

@@ -106,6 +106,16 @@ final class EventFollow {
                 synchronized (lock) {
                     more.forEach(this::deliver);
                 }
+                if (more.isEmpty() && jobs.find(id, null).map(j -> j.state().isTerminal()).orElse(true)) {
+                    // ended (or purged) without a terminal event recorded after ours: nothing more will come
+                    synchronized (lock) {
+                        if (!ended) {
+                            ended = true;
+                            stopLocked();
+                            end.run();
+                        }
+                    }
+                }
             } catch (RuntimeException e) {
                 Log.debugf("following job %s: %s", id, e.getMessage());
             } finally {

@@ -61,11 +61,14 @@ public class JdbcJobRepository implements JobRepository {
     }
 
     @Override
-    public void insert(Job job, String caller, String idempotencyKey, JobEvent first, String secrets) {
+    public void insert(Job job, String caller, String idempotencyKey, JobEvent first, String secrets,
+                       java.util.Set<String> registries) {
+        String hosts = registries.isEmpty() ? null : " " + String.join(" ", new java.util.TreeSet<>(registries)) + " ";
         tx("storing job " + job.id(), c -> {
-            update(c, "INSERT INTO jobs (id, type, state, caller, idempotency_key, request, progress, created_at, secrets) VALUES (?,?,?,?,?,?,?,?,?)",
+            update(c, "INSERT INTO jobs (id, type, state, caller, idempotency_key, request, progress, created_at, secrets, registries) "
+                            + "VALUES (?,?,?,?,?,?,?,?,?,?)",
                     job.id(), job.type(), job.state().wire(), caller, idempotencyKey, write(job.request()),
-                    write(job.progress()), ts(job.createdAt()), secrets);
+                    write(job.progress()), ts(job.createdAt()), secrets, hosts);
             insertEvents(c, List.of(first));
             return null;
         });
@@ -116,25 +119,62 @@ public class JdbcJobRepository implements JobRepository {
 
     @Override
     public List<Claimed> claim(String owner, Instant now, Instant leaseUntil, int max, int maxAttempts) {
+        return claim(owner, now, leaseUntil, max, maxAttempts, java.util.Map.of());
+    }
+
+    @Override
+    public List<Claimed> claim(String owner, Instant now, Instant leaseUntil, int max, int maxAttempts,
+                               java.util.Map<String, Integer> caps) {
         if (max <= 0) {
             return List.of();
         }
         return tx("claiming jobs", c -> {
+            // capped registries: lock their rows (created once), then count what runs on them now
+            java.util.Map<String, Integer> running = new java.util.HashMap<>();
+            for (String host : new java.util.TreeSet<>(caps.keySet())) {
+                if (count(c, "SELECT COUNT(*) FROM registry_slots WHERE host = ?", host) == 0) {
+                    try {
+                        update(c, "INSERT INTO registry_slots (host) VALUES (?)", host);
+                    } catch (SQLException raced) {
+                        throw new StoreException("claiming jobs (a registry slot was created meanwhile; retried at the next claim)", raced);
+                    }
+                }
+                try (PreparedStatement ps = c.prepareStatement("SELECT host FROM registry_slots WHERE host = ? FOR UPDATE")) {
+                    ps.setString(1, host);
+                    ps.executeQuery().close();
+                }
+                running.put(host, (int) count(c, "SELECT COUNT(*) FROM jobs WHERE state = 'running' AND lease_until >= ? AND registries LIKE ?",
+                        ts(now), "% " + host + " %"));
+            }
             List<String[]> candidates = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, state, runs FROM jobs WHERE state = 'queued' "
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, state, runs, registries FROM jobs WHERE state = 'queued' "
                     + "OR (state = 'running' AND (lease_until IS NULL OR lease_until < ?)) ORDER BY created_at, id "
                     + "FETCH FIRST ? ROWS ONLY FOR UPDATE SKIP LOCKED")) {
                 ps.setTimestamp(1, ts(now));
-                ps.setInt(2, max);
+                ps.setInt(2, caps.isEmpty() ? max : max * 8);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        candidates.add(new String[] {rs.getString(1), rs.getString(2), Integer.toString(rs.getInt(3))});
+                        candidates.add(new String[] {rs.getString(1), rs.getString(2), Integer.toString(rs.getInt(3)), rs.getString(4)});
                     }
                 }
             }
             List<Claimed> out = new ArrayList<>();
             for (String[] cand : candidates) {
+                if (out.size() >= max) {
+                    break;
+                }
                 String id = cand[0];
+                List<String> capped = new ArrayList<>();
+                boolean full = false;
+                for (java.util.Map.Entry<String, Integer> cap : caps.entrySet()) {
+                    if (cand[3] != null && cand[3].contains(" " + cap.getKey() + " ")) {
+                        capped.add(cap.getKey());
+                        full |= running.get(cap.getKey()) >= cap.getValue();
+                    }
+                }
+                if (full) {
+                    continue;
+                }
                 boolean takeover = "running".equals(cand[1]);
                 if (takeover) {
                     update(c, "UPDATE job_attempts SET ended_at = ?, outcome = 'lease-expired' WHERE job_id = ? AND ended_at IS NULL",
@@ -144,6 +184,7 @@ public class JdbcJobRepository implements JobRepository {
                     giveUp(c, id, now, Integer.parseInt(cand[2]));
                     continue;
                 }
+                capped.forEach(h -> running.merge(h, 1, Integer::sum));
                 update(c, "UPDATE jobs SET state = 'running', owner = ?, lease_until = ?, version = version + 1, runs = runs + 1, "
                         + "started_at = COALESCE(started_at, ?) WHERE id = ?", owner, ts(leaseUntil), ts(now), id);
                 long attempt = count(c, "SELECT COALESCE(MAX(attempt), 0) + 1 FROM job_attempts WHERE job_id = ?", id);

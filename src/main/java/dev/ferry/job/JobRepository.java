@@ -66,7 +66,11 @@ public interface JobRepository {
      * is a new job, except that a second job with the same {@code (caller, idempotencyKey)} is refused with
      * {@link DuplicateKeyException} (the unique key holds across replicas).
      */
-    void insert(Job job, String caller, String idempotencyKey, JobEvent first, String secrets);
+    void insert(Job job, String caller, String idempotencyKey, JobEvent first, String secrets, java.util.Set<String> registries);
+
+    default void insert(Job job, String caller, String idempotencyKey, JobEvent first, String secrets) {
+        insert(job, caller, idempotencyKey, first, secrets, java.util.Set.of());
+    }
 
     Optional<Stored> find(String id);
 
@@ -87,6 +91,13 @@ public interface JobRepository {
      * transaction. Safe to repeat; an empty list means nothing is waiting.
      */
     List<Claimed> claim(String owner, Instant now, Instant leaseUntil, int max, int maxAttempts);
+
+    /**
+     * As {@link #claim(String, Instant, Instant, int, int)}, also keeping the running jobs that touch each registry
+     * of {@code caps} (host → most at once) within its cap across every replica; a job over a cap stays queued.
+     * Claims that involve a capped registry serialize on that registry's row.
+     */
+    List<Claimed> claim(String owner, Instant now, Instant leaseUntil, int max, int maxAttempts, java.util.Map<String, Integer> caps);
 
     /** Extends the lease (fenced). LOST when the job is no longer this lease's. May be repeated. */
     Renewal renew(Lease lease, Instant leaseUntil);

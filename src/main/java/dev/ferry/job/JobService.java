@@ -159,7 +159,7 @@ public class JobService {
         accepted.put(job.id(), new Accepted(work, clock.instant()));
         try {
             String sealed = secrets != null && box.enabled() ? box.seal(job.id(), secrets.toString()) : null;
-            store.insert(job, caller, idempotencyKey, new JobEvent(job.id(), 1, "job", snapshot(job)), sealed);
+            store.insert(job, caller, idempotencyKey, new JobEvent(job.id(), 1, "job", snapshot(job)), sealed, registriesOf(storedRequest));
         } catch (JobRepository.DuplicateKeyException e) {
             accepted.remove(job.id());
             Optional<JobRepository.Stored> raced = store.findByIdempotencyKey(caller, idempotencyKey);
@@ -212,7 +212,7 @@ public class JobService {
         }
         Instant now = clock.instant();
         FerryConfig.Store s = config.store();
-        for (JobRepository.Claimed c : store.claim(replica, now, now.plus(s.lease()), free, s.maxAttempts())) {
+        for (JobRepository.Claimed c : store.claim(replica, now, now.plus(s.lease()), free, s.maxAttempts(), registryCaps())) {
             Active a = new Active(c.stored().job(), c.lease());
             active.put(a.claimed.id(), a);
             events.open(c.lease(), c.lastSeq());
@@ -239,6 +239,32 @@ public class JobService {
         }
         Log.infof("resuming %s job %s (run %d, owner %s)", job.type(), job.id(), stored.runs(), replica);
         run(a);
+    }
+
+    /** host[:port] → most jobs at once, from ferry.registries."HOST".max-concurrent-jobs. */
+    private Map<String, Integer> registryCaps() {
+        Map<String, Integer> caps = new java.util.TreeMap<>();
+        config.registries().forEach((host, settings) -> settings.maxConcurrentJobs().ifPresent(n -> caps.put(host, n)));
+        return caps;
+    }
+
+    /** The registries (host[:port]) a request names: source, destination, image. */
+    static java.util.Set<String> registriesOf(JsonNode request) {
+        java.util.Set<String> hosts = new java.util.TreeSet<>();
+        for (String field : List.of("source", "destination", "image")) {
+            JsonNode v = request.get(field);
+            if (v != null && v.isTextual()) {
+                String ref = v.asText().replaceFirst("^docker://", "");
+                int slash = ref.indexOf('/');
+                String host = slash < 0 ? ref : ref.substring(0, slash);
+                if (host.contains(".") || host.contains(":") || host.equals("localhost")) {
+                    hosts.add(host.toLowerCase(java.util.Locale.ROOT));
+                } else {
+                    hosts.add("docker.io");
+                }
+            }
+        }
+        return hosts;
     }
 
     /** The stored request with its credentials decrypted back in, when they were stored and a key opens them. */

@@ -261,6 +261,33 @@ class JobRepositoryContractTest {
 
     @ParameterizedTest
     @MethodSource("repositories")
+    void shouldKeepJobsOfACappedRegistryWithinItsCapAcrossReplicas(JobRepository repo) {
+        drain(repo);
+        String capped = "capped-" + UUID.randomUUID().toString().substring(0, 8) + ".example:5000";
+        java.util.Map<String, Integer> caps = java.util.Map.of(capped, 2);
+        List<String> onCapped = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Job job = new Job(UUID.randomUUID().toString(), "copy", JobState.QUEUED, T0.plusMillis(i), null, null,
+                    JSON.createObjectNode().put("destination", capped + "/x:" + i), Progress.ZERO, null, null);
+            repo.insert(job, "caps", null, new JobEvent(job.id(), 1, "job", JSON.valueToTree(job)), null, Set.of(capped, "src.example"));
+            onCapped.add(job.id());
+        }
+        Job other = queued(repo, 10, "caps", null);
+        List<JobRepository.Claimed> a = repo.claim("A", T0, T0.plus(LEASE), 1, 3, caps);
+        List<JobRepository.Claimed> b = repo.claim("B", T0, T0.plus(LEASE), 10, 3, caps);
+        List<String> claimed = new ArrayList<>();
+        a.forEach(c -> claimed.add(c.lease().jobId()));
+        b.forEach(c -> claimed.add(c.lease().jobId()));
+        assertEquals(2, claimed.stream().filter(onCapped::contains).count(), "2 at once across both replicas, not 2 each: " + claimed);
+        assertTrue(claimed.contains(other.id()), "jobs on other registries are not held back");
+        assertTrue(repo.claim("C", T0.plusSeconds(1), T0.plus(LEASE), 10, 3, caps).isEmpty());
+        JobRepository.Claimed first = a.get(0).lease().jobId().equals(other.id()) ? b.get(0) : a.get(0);
+        repo.finish(first.lease(), JobState.SUCCEEDED, Progress.ZERO, null, null, T0.plusSeconds(2), List.of());
+        assertEquals(1, repo.claim("C", T0.plusSeconds(3), T0.plus(LEASE), 10, 3, caps).size(), "a slot freed, one more runs");
+    }
+
+    @ParameterizedTest
+    @MethodSource("repositories")
     void shouldExpireEveryLeaseForAStoreThatOneProcessHolds(JobRepository repo) {
         drain(repo);
         Job job = queued(repo, 1, "restart", null);
