@@ -36,7 +36,7 @@ import urllib.request
 JOBS = int(os.environ.get("JOBS", "100"))
 KILLS = int(os.environ.get("KILLS", "20"))
 LAYER_KB = int(os.environ.get("LAYER_KB", "64"))
-CHAOS_LAYER_KB = int(os.environ.get("CHAOS_LAYER_KB", "4096"))
+CHAOS_LAYER_KB = int(os.environ.get("CHAOS_LAYER_KB", "2048"))
 LEASE_S = int(os.environ.get("LEASE_S", "5"))
 JAR = os.environ["FERRY_JAR"]
 JAVA_OPTS = os.environ.get("JAVA_OPTS", "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1").split()
@@ -361,7 +361,8 @@ def main():
     log("sse: %s" % json.dumps(results["sse"]))
 
     # ---- phase 3: chaos ----
-    chaos_n = max(JOBS, 60)
+    chaos_n = max(JOBS, KILLS * 10)
+    limit = chaos_n * 3
     cdig = {}
     for i in range(chaos_n):
         cdig[i] = push_image(src, "chaos/img-%d" % i, CHAOS_LAYER_KB * 1024)
@@ -373,10 +374,10 @@ def main():
         nonlocal submitted
         live = [r for r in replicas if r.alive() and r.ready]
         for _ in range(k):
-            if submitted >= chaos_n:
+            if submitted >= limit:
                 return
             r = live[submitted % len(live)]
-            ids.append(submit(r, "%s/chaos/img-%d:v1" % (src, submitted), "%s/c/chaos/img-%d:v1" % (dst, submitted)))
+            ids.append(submit(r, "%s/chaos/img-%d:v1" % (src, submitted % chaos_n), "%s/c/chaos/j-%d:v1" % (dst, submitted)))
             submitted += 1
 
     submit_some(15)
@@ -400,7 +401,7 @@ def main():
             if rid and busy.get(rid, 0) > 0:
                 victims.append((r, rid))
         if not victims:
-            if submitted >= chaos_n and all(v in ("succeeded", "failed", "cancelled") for v in states(ids).values()):
+            if submitted >= limit and all(v in ("succeeded", "failed", "cancelled") for v in states(ids).values()):
                 log("ran out of work after %d kills" % len(kills))
                 break
             submit_some(6)
@@ -415,10 +416,9 @@ def main():
         r.start(wait=False)
         submit_some(4)
         r.wait_ready()
-    submit_some(chaos_n)
     s = wait_all(ids, 900)
     lost = [i for i in ids if s.get(i) != "succeeded"]
-    digest_bad = [i for i in range(len(ids)) if dest_digest(dst, "c/chaos/img-%d" % i) != cdig[i]]
+    digest_bad = [i for i in range(len(ids)) if dest_digest(dst, "c/chaos/j-%d" % i) != cdig[i % chaos_n]]
     time.sleep(0.5)
     puts = manifest_puts(dst_log, "c/")
     dup = dict((k, v) for k, v in puts.items() if v != 1)
@@ -443,7 +443,7 @@ def main():
     attempts_hist = {}
     for runs in by_job.values():
         attempts_hist[len(runs)] = attempts_hist.get(len(runs), 0) + 1
-    results["chaos"] = {"jobs": len(ids), "kills": len(kills), "runningAtKill": [k["runningJobs"] for k in kills],
+    results["chaos"] = {"jobs": len(ids), "distinctImages": chaos_n, "layerKiB": CHAOS_LAYER_KB, "kills": len(kills), "runningAtKill": [k["runningJobs"] for k in kills],
                         "lost": len(lost), "digestMismatches": len(digest_bad), "duplicateManifestPuts": len(dup),
                         "takeovers": takeovers, "maxSecondsFromKillToReclaim": round(max(waits), 2) if waits else None,
                         "leasePlus5": LEASE_S + 5, "stuckLongerThanLeasePlus5": sum(1 for w in waits if w > LEASE_S + 5),
