@@ -8,6 +8,7 @@ need=()
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)   # test certificates for https registries
+command -v chromium >/dev/null 2>&1 || need+=(chromium)  # PackagedOpenApiIT renders Swagger UI
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"
   sudo=""
