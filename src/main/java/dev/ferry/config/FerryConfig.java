@@ -223,6 +223,22 @@ public interface FerryConfig {
         /** How long a registry's discovered scheme and auth challenge are remembered. */
         @WithDefault("5m")
         Duration pingCacheTtl();
+
+        /**
+         * A request fails (and is retried like any timeout) when the registry sends no response headers this long
+         * after the request was sent; with {@link #idleTimeout()} between chunks and {@link #connectTimeout()}, it
+         * bounds how long a registry that accepts connections but never answers can hold a job.
+         */
+        @WithDefault("30s")
+        Duration firstByteTimeout();
+
+        /**
+         * The deadline of every synchronous call (inspect, list-tags, the planning step of a delete): however the
+         * registry misbehaves, the caller gets an answer within this time, a 504 registry-timeout naming the
+         * registry and the step it was waiting for, and every request of the call is aborted.
+         */
+        @WithDefault("30s")
+        Duration synchronousDeadline();
     }
 
     interface Limits {
