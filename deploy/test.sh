@@ -8,6 +8,8 @@ need=()
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)   # test certificates for https registries
+command -v chromium >/dev/null 2>&1 || need+=(chromium)  # the dashboard's browser tests (driven by playwright-core)
+command -v node >/dev/null 2>&1 || need+=(nodejs npm)      # runs deploy/browser-test
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"
   sudo=""
@@ -15,5 +17,8 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
 fi
+
+# The browser tests' npm packages (playwright-core only: it drives /usr/bin/chromium, no browser is downloaded).
+(cd deploy/browser-test && npm ci --no-audit --no-fund --loglevel=error)
 
 exec mvn -B -ntp verify "$@"
