@@ -41,6 +41,8 @@ public class JobResource {
     private final JobStore store;
     private final JobEvents events;
     private final ObjectMapper json;
+    @jakarta.inject.Inject
+    dev.ferry.metrics.EdgeMetrics metrics;
 
     public JobResource(JobService jobs, JobStore store, JobEvents events, ObjectMapper json) {
         this.jobs = jobs;
@@ -150,7 +152,7 @@ public class JobResource {
                     em.complete();
                 }
             };
-            unsubscribe[0] = events.subscribe(id, e -> {
+            unsubscribe[0] = metrics.sseSubscribed(events.subscribe(id, e -> {
                 synchronized (lock) {
                     if (replaying[0]) {
                         buffered.add(e);
@@ -158,7 +160,7 @@ public class JobResource {
                         send.accept(e);
                     }
                 }
-            });
+            }));
             em.onTermination(() -> unsubscribe[0].run());
             events.flush();
             List<JobEvent> recorded = store.events(id, from);

@@ -33,6 +33,9 @@ public class JobEvents {
     });
     private final Map<String, AtomicLong> sequences = new ConcurrentHashMap<>();
     private final Map<String, List<Consumer<JobEvent>>> subscribers = new ConcurrentHashMap<>();
+    /** Every event appended, also to CDI observers of {@code JobEvent} (metrics); they must not block. */
+    @jakarta.inject.Inject
+    jakarta.enterprise.event.Event<JobEvent> appended;
 
     public JobEvents(JobStore store, ObjectMapper json) {
         this.store = store;
@@ -78,6 +81,9 @@ public class JobEvents {
                     Log.errorf("recording event %d of job %s failed: %s", event.seq(), jobId, e.getMessage());
                 }
             });
+        }
+        if (appended != null) {
+            appended.fire(event);
         }
         List<Consumer<JobEvent>> subs = subscribers.get(jobId);
         if (subs != null) {
