@@ -76,6 +76,19 @@ class MetricsTest {
         assertTrue(after.lines().filter(l -> l.startsWith("ferry_registry_request_seconds_count{"))
                 .noneMatch(l -> l.contains("metrics/app") || l.contains("/m/")), "no repository in any label");
         assertEquals(0, value(after, "ferry_sse_subscribers", Map.of()));
+
+        // the Grafana dashboard asks only for families Ferry exports (retries and 429s appear with the first one)
+        String dashboard = java.nio.file.Files.readString(java.nio.file.Path.of("deploy", "grafana", "ferry-dashboard.json"));
+        Matcher used = Pattern.compile("ferry_[a-z_]+").matcher(dashboard);
+        java.util.Set<String> lazy = java.util.Set.of("ferry_registry_retries_total", "ferry_registry_throttled_total");
+        int families = 0;
+        while (used.find()) {
+            String family = used.group();
+            families++;
+            assertTrue(lazy.contains(family) || after.contains("\n" + family + "{") || after.contains("\n" + family + " "),
+                    "the dashboard uses " + family + ", which /q/metrics does not have");
+        }
+        assertTrue(families > 10);
     }
 
     private static void copy(String from, String to, String state) {
