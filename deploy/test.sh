@@ -10,6 +10,7 @@ command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)   # test certificates for https registries
 command -v chromium >/dev/null 2>&1 || need+=(chromium)  # the dashboard's browser tests (driven by playwright-core)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)      # runs deploy/browser-test
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)  # kubectl kustomize renders deploy/kubernetes in a test
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"
   sudo=""
