@@ -3,6 +3,10 @@ package dev.ferry.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpClientRequest;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -13,7 +17,8 @@ import java.time.Duration;
  * What Ferry's registry transport does on the wire: {@code ferry_registry_request_seconds} (time to the response
  * headers, a histogram by registry, method and status; {@code error} when no answer came),
  * {@code ferry_registry_throttled_total} (429 answers) and {@code ferry_registry_retries_total} (by registry and the
- * status, or {@code error}, that caused the retry). Every call is cheap and never blocks.
+ * status, or {@code error}, that caused the retry); and, when tracing is on, a client span per request (the registry
+ * host, method and status; never a path, which names repositories). Every call is cheap and never blocks.
  */
 @ApplicationScoped
 public class RegistryMetrics {
@@ -22,10 +27,12 @@ public class RegistryMetrics {
             Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60)};
 
     private final MeterRegistry meters;
+    private final Tracer tracer;
     private final Labels labels = new Labels();
 
-    public RegistryMetrics(MeterRegistry meters) {
+    public RegistryMetrics(MeterRegistry meters, Tracer tracer) {
         this.meters = meters;
+        this.tracer = tracer;
     }
 
     /**
@@ -34,14 +41,26 @@ public class RegistryMetrics {
      */
     public Future<HttpClientRequest> timed(URI target, String method, Future<HttpClientRequest> opened, long startNanos) {
         String registry = labels.registry(target);
+        Span span = tracer.spanBuilder(method).setSpanKind(SpanKind.CLIENT).setAttribute("http.request.method", method)
+                .setAttribute("server.address", target.getHost() == null ? "" : target.getHost())
+                .setAttribute("ferry.registry", registry).startSpan();
         opened.onComplete(ar -> {
             if (ar.failed()) {
                 record(registry, method, "error", startNanos);
+                span.setStatus(StatusCode.ERROR, "no connection");
+                span.end();
                 return;
             }
             ar.result().response().onComplete(resp -> {
                 int status = resp.succeeded() ? resp.result().statusCode() : -1;
                 record(registry, method, status < 0 ? "error" : Integer.toString(status), startNanos);
+                if (span.isRecording()) {
+                    span.setAttribute("http.response.status_code", (long) status);
+                    if (status < 0 || status >= 500) {
+                        span.setStatus(StatusCode.ERROR);
+                    }
+                }
+                span.end();
                 if (status == 429) {
                     Counter.builder("ferry.registry.throttled").description("429 Too Many Requests answers from registries")
                             .tag("registry", registry).register(meters).increment();
