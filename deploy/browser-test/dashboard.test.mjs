@@ -167,6 +167,36 @@ if (SCENARIO === 'local') {
   });
 }
 
+if (SCENARIO === 'big') {
+  // deploy/browser-test/big-copy.sh: a person starts a large copy from the form and watches the per-blob bars move.
+  test('a large copy from the form: per-blob bars move without a reload, then 100 %', async (page) => {
+    await page.goto(FERRY + '/#/copy');
+    await fill(page, 'Source image', env.SRC_IMAGE);
+    await fill(page, 'Destination image', env.DEST_IMAGE);
+    await page.getByLabel('Verify source TLS').uncheck();
+    await page.getByLabel('Verify destination TLS').uncheck();
+    await page.getByRole('button', { name: 'Start copy' }).click();
+    await page.waitForURL(/#\/jobs\/[0-9a-f-]{36}$/, { timeout: TIMEOUT });
+    const seen = new Set();
+    let frame = 0;
+    const loads = [];
+    page.on('load', () => loads.push(Date.now()));
+    for (;;) {
+      const bars = await page.locator('table.blobs tr[data-status="streaming"] [role=progressbar]').evaluateAll(
+        (els) => els.map((e) => e.getAttribute('aria-valuenow')));
+      bars.forEach((b) => seen.add(b));
+      if (bars.length) await shot(page, String(++frame).padStart(2, '0'));
+      if (await page.locator('h1 .badge.state-succeeded, h1 .badge.state-failed').count()) break;
+      await page.waitForTimeout(400);
+    }
+    await waitForJob(page, 'succeeded');
+    await shot(page, 'done');
+    check(frame >= 2, 'streaming blobs were seen in ' + frame + ' frames');
+    check(seen.size >= 3, 'the bars moved: ' + [...seen].join(','));
+    check(loads.length === 0, 'no page reload');
+  });
+}
+
 if (SCENARIO === 'secured') {
   async function paste(page, token) {
     await page.goto(FERRY + '/');
