@@ -249,12 +249,7 @@ public class JobService {
         if (t instanceof FerryException fe) {
             return new JobError(fe.type().uri(), fe.type().title(), fe.type().status(), fe.getMessage());
         }
-        org.jboss.logging.MDC.put("jobId", id);
-        try {
-            Log.errorf(t, "job %s failed unexpectedly", id);
-        } finally {
-            org.jboss.logging.MDC.remove("jobId");
-        }
+        Log.errorf(t, "job %s failed unexpectedly", id);
         ProblemType internal = ProblemType.INTERNAL;
         return new JobError(internal.uri(), internal.title(), internal.status(), "unexpected failure; see the log for job " + id);
     }

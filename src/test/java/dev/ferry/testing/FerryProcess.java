@@ -32,6 +32,12 @@ public final class FerryProcess implements AutoCloseable {
      * @param workingDir the process's working directory, or null for this one
      */
     public static FerryProcess start(Path dataDir, Path workingDir, Path log) throws IOException, InterruptedException {
+        return start(dataDir, workingDir, log, java.util.Map.of());
+    }
+
+    /** As {@link #start(Path, Path, Path)}, with more environment variables (e.g. a switch such as JSON logs). */
+    public static FerryProcess start(Path dataDir, Path workingDir, Path log, java.util.Map<String, String> env)
+            throws IOException, InterruptedException {
         String jar = Path.of(System.getProperty("ferry.jar", "target/quarkus-app/quarkus-run.jar")).toAbsolutePath().toString();
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -47,6 +53,7 @@ public final class FerryProcess implements AutoCloseable {
             pb.directory(workingDir.toFile());
         }
         pb.environment().put("FERRY_HTTP_TLS_HANDSHAKE_TIMEOUT", "500ms");
+        pb.environment().putAll(env);
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         FerryProcess f = new FerryProcess(pb.start(), port, log);
         f.awaitReady(Duration.ofSeconds(60));
