@@ -58,6 +58,16 @@ public class ImageCopier {
             return Future.failedFuture(new FerryException(ProblemType.INVALID_REFERENCE,
                     "the destination " + dstRef.name() + " needs a tag or a digest"));
         }
+        // a cancel resets every registry request of this copy at once, even one waiting for a silent registry
+        dev.ferry.registry.http.CallScope calls = dev.ferry.registry.http.CallScope.open();
+        // (on the event loop: the canceller's thread goes on to wait for the job to end)
+        Runnable unregister = cancellation.onCancel(() -> vertx.runOnContext(v -> calls.abort(new Cancellation.CancelledException())));
+        return copyWithin(src.within(calls), srcRef, dst.within(calls), dstRef, o, listener, cancellation)
+                .onComplete(ar -> unregister.run());
+    }
+
+    private Future<CopyResult> copyWithin(RegistryAccess src, ImageReference srcRef, RegistryAccess dst, ImageReference dstRef,
+                                          CopyOptions o, CopyListener listener, Cancellation cancellation) {
         Pushes pushes = new Pushes(dst, listener, cancellation);
         BlobTransfer blobs = new BlobTransfer(registry, src, srcRef, dst, dstRef, listener, cancellation, vertx,
                 config.transfer().blobRetries(), flights);

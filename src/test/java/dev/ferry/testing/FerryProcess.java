@@ -35,7 +35,7 @@ public final class FerryProcess implements AutoCloseable {
         return start(dataDir, workingDir, log, java.util.Map.of());
     }
 
-    /** As {@link #start(Path, Path, Path)}, with more environment variables (e.g. a switch such as JSON logs). */
+    /** As {@link #start(Path, Path, Path)}, with more environment (e.g. FERRY_STORE=postgresql). */
     public static FerryProcess start(Path dataDir, Path workingDir, Path log, java.util.Map<String, String> env)
             throws IOException, InterruptedException {
         String jar = Path.of(System.getProperty("ferry.jar", "target/quarkus-app/quarkus-run.jar")).toAbsolutePath().toString();
@@ -87,6 +87,18 @@ public final class FerryProcess implements AutoCloseable {
     public String tail() throws IOException {
         List<String> lines = Files.readAllLines(log);
         return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    }
+
+    /** SIGTERM, and wait for the process to exit (graceful shutdown). */
+    public void terminate(Duration max) throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(max.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            kill();
+        }
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     /** SIGKILL: no shutdown hooks, nothing flushed. */

@@ -1,11 +1,15 @@
-package dev.ferry.api;
+package dev.ferry.transfer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.error.FerryException;
+import dev.ferry.error.RequestFields;
+import dev.ferry.job.JobCopyListener;
+import dev.ferry.job.JobPlan;
 import dev.ferry.job.JobWork;
 import dev.ferry.job.JobWorkFactory;
+import dev.ferry.job.StoredRequests;
 import dev.ferry.oci.ImageReference;
 import dev.ferry.oci.Platform;
 import dev.ferry.registry.RegistryAccess;
@@ -47,7 +51,7 @@ public class CopyJobs implements JobWorkFactory {
         CopyOptions options = options(r);
         JobWork work = ctx -> copier.copy(srcAccess, src, dstAccess, dst, options, new JobCopyListener(ctx), ctx.cancellation())
                 .map(result -> (JsonNode) json.valueToTree(result));
-        return new JobPlan(StoredRequests.of(json, r), work);
+        return new JobPlan(StoredRequests.of(json, r), work, StoredRequests.secrets(json, r));
     }
 
     private CopyOptions options(CopyRequest r) {

@@ -1,4 +1,4 @@
-package dev.ferry.api;
+package dev.ferry.transfer;
 
 import dev.ferry.registry.AccessOptions;
 
@@ -23,11 +23,11 @@ public record CopyRequest(String source, String destination,
                           String overrideOs, String overrideArch, String overrideVariant,
                           Integer imageParallelCopies, Integer retryTimes, String retryDelay) {
 
-    AccessOptions sourceAccess() {
+    public AccessOptions sourceAccess() {
         return new AccessOptions(srcCreds, srcRegistryToken, srcNoCreds, srcTlsVerify, retryTimes, retryDelay);
     }
 
-    AccessOptions destinationAccess() {
+    public AccessOptions destinationAccess() {
         return new AccessOptions(destCreds, destRegistryToken, destNoCreds, destTlsVerify, retryTimes, retryDelay);
     }
 
