@@ -39,6 +39,9 @@ public class JobEvents {
     private volatile boolean closed;
     private final Map<String, Log_> open = new ConcurrentHashMap<>();
     private final Map<String, List<Consumer<JobEvent>>> subscribers = new ConcurrentHashMap<>();
+    /** Every event published here, also to CDI observers of {@code JobEvent} (metrics, job log lines); they must not block. */
+    @jakarta.inject.Inject
+    jakarta.enterprise.event.Event<JobEvent> published;
 
     /** A job's numbering and lease while this replica runs it. */
     private static final class Log_ {
@@ -138,6 +141,9 @@ public class JobEvents {
 
     /** Hands events (recorded elsewhere, or about to be) to this process's subscribers. */
     void publish(JobEvent event) {
+        if (published != null) {
+            published.fire(event);
+        }
         List<Consumer<JobEvent>> subs = subscribers.get(event.jobId());
         if (subs != null) {
             for (Consumer<JobEvent> s : subs) {
