@@ -141,6 +141,49 @@ class ReplicasIT {
     }
 
     @Test
+    void shouldCancelFromAnyReplicaPromptly() throws Exception {
+        TestImages.Image image = new TestImages(12).ociImage(1, 1024 * 1024, "linux", "amd64", null);
+        AtomicBoolean slow = new AtomicBoolean(true);
+        Path dir = Files.createTempDirectory("ferry-replicas-cancel");
+        try (PostgresCluster pg = PostgresCluster.start();
+             RegistryProcess dest = RegistryProcess.anonymous();
+             ScriptedPeer source = ScriptedPeer.start((ex, n) -> serve(ex, image, slow))) {
+            FerryProcess a = FerryProcess.start(dir.resolve("a"), null, dir.resolve("a.log"), env(pg, "replica-a"));
+            FerryProcess b = FerryProcess.start(dir.resolve("b"), null, dir.resolve("b.log"), env(pg, "replica-b"));
+            try {
+                String body = "{\"source\":\"" + source.hostPort() + "/cancel/app:v1\",\"destination\":\"" + dest.hostPort()
+                        + "/cancel/app:v1\",\"srcTlsVerify\":false,\"destTlsVerify\":false}";
+                HttpResponse<String> accepted = HTTP.send(HttpRequest.newBuilder(URI.create(a.baseUrl() + "/api/v1/copy"))
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                String id = JSON.readTree(accepted.body()).get("id").asText();
+                JsonNode running = job(a, id);
+                for (int i = 0; i < 200 && running.at("/progress/bytesDone").asLong() == 0; i++) {
+                    Thread.sleep(50);
+                    running = job(a, id);
+                }
+                FerryProcess other = "replica-a".equals(running.get("owner").asText()) ? b : a;
+                long t0 = System.nanoTime();
+                HttpResponse<String> cancel = HTTP.send(HttpRequest.newBuilder(URI.create(other.baseUrl() + "/api/v1/jobs/" + id))
+                        .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+                assertTrue((System.nanoTime() - t0) / 1_000_000 < 2000, "answered at once, not after a wait");
+                assertEquals(202, cancel.statusCode(), cancel.body());
+                assertEquals("running", JSON.readTree(cancel.body()).get("state").asText());
+                assertTrue(JSON.readTree(cancel.body()).get("cancelRequested").asBoolean(), cancel.body());
+                JsonNode end = job(other, id);
+                for (int i = 0; i < 100 && !end.get("state").asText().equals("cancelled"); i++) {
+                    Thread.sleep(100);
+                    end = job(other, id);
+                }
+                assertEquals("cancelled", end.get("state").asText(), "stopped by its owner within a poll interval or so: " + end);
+            } finally {
+                a.kill();
+                b.kill();
+            }
+        }
+    }
+
+    @Test
     void shouldHandRunningJobsBackAtOnceOnSigterm() throws Exception {
         TestImages.Image image = new TestImages(10).ociImage(1, 1024 * 1024, "linux", "amd64", null);
         AtomicBoolean slow = new AtomicBoolean(true);
