@@ -553,6 +553,9 @@ public class JobService {
             throw new FerryException(ProblemType.JOB_NOT_FOUND, "no job " + job.id());
         }
         JobRepository.Stored s = after.get();
+        if (s.job().state().isTerminal()) {
+            accepted.remove(job.id());
+        }
         if (s.job().state() == JobState.RUNNING) {
             if (active.containsKey(job.id())) {
                 return cancel(s.job());
