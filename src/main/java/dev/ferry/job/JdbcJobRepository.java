@@ -17,8 +17,8 @@ import javax.sql.DataSource;
 
 /**
  * {@link JobRepository} on JDBC: the same portable SQL on embedded H2 and on PostgreSQL (both support
- * {@code FOR UPDATE SKIP LOCKED}). Each method is one transaction; fencing is a no-op update of the job row
- * matching {@code (id, owner, version)}, which also locks the row until commit, so a claim cannot interleave.
+ * {@code FOR UPDATE SKIP LOCKED}). Each method is one transaction; fencing is a locking read of the job row
+ * matching {@code (id, owner, version)}, which holds the row until commit, so a claim cannot interleave.
  */
 public class JdbcJobRepository implements JobRepository {
     private static final String ACTIVE = "('queued','running')";
@@ -235,9 +235,19 @@ public class JdbcJobRepository implements JobRepository {
         });
     }
 
+    /**
+     * Whether the lease still holds, locking the job row until commit (a claim, which locks it too, waits or skips
+     * it). A locking read, not a no-op update: an update would write a new version of the whole row (request
+     * included) for every batch of events.
+     */
     private static boolean fence(Connection c, Lease lease) throws SQLException {
-        return update(c, "UPDATE jobs SET version = version WHERE id = ? AND owner = ? AND version = ? AND state = 'running'",
-                lease.jobId(), lease.owner(), lease.version()) == 1;
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT id FROM jobs WHERE id = ? AND owner = ? AND version = ? AND state = 'running' FOR UPDATE")) {
+            bind(ps, lease.jobId(), lease.owner(), lease.version());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
     }
 
     @Override
