@@ -39,7 +39,7 @@ public class ProblemMapper {
     }
 
     @ServerExceptionMapper
-    public Response store(dev.ferry.job.JobStore.StoreException e) {
+    public Response store(dev.ferry.job.StoreException e) {
         Log.errorf("job store: %s", e.getMessage());
         return response(ProblemType.STORE_UNAVAILABLE, "the job store is unavailable; try again", List.of());
     }

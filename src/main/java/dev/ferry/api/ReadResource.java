@@ -3,6 +3,7 @@ package dev.ferry.api;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.error.FerryException;
 import dev.ferry.error.ProblemType;
+import dev.ferry.error.RequestFields;
 import dev.ferry.inspect.InspectOptions;
 import dev.ferry.inspect.InspectResult;
 import dev.ferry.inspect.InspectService;

@@ -1,7 +1,12 @@
 package dev.ferry.api;
 
 import dev.ferry.config.FerryConfig;
+import dev.ferry.error.RequestFields;
+import dev.ferry.job.JobPlan;
 import dev.ferry.job.JobService;
+import dev.ferry.security.Callers;
+import dev.ferry.sync.SyncJobs;
+import dev.ferry.sync.SyncRequest;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
@@ -59,7 +64,7 @@ public class SyncResource {
 
     private Response submit(JobPlan plan, String idempotencyKey, String prefer) {
         String key = JobSubmission.idempotencyKey(idempotencyKey);
-        JobService.Submitted submitted = jobs.submit("sync", Callers.current(), key, plan.storedRequest(), plan.work());
+        JobService.Submitted submitted = jobs.submit("sync", Callers.current(), key, plan);
         return JobSubmission.answer(jobs, submitted, JobSubmission.wait(prefer, config.jobs().maxWait()));
     }
 }

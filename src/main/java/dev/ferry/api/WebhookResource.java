@@ -1,5 +1,6 @@
 package dev.ferry.api;
 
+import dev.ferry.webhook.WebhookPromotions;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -22,6 +23,9 @@ import jakarta.ws.rs.core.Response;
 public class WebhookResource {
     private final WebhookPromotions promotions;
 
+    @jakarta.inject.Inject
+    dev.ferry.metrics.EdgeMetrics metrics;
+
     public WebhookResource(WebhookPromotions promotions) {
         this.promotions = promotions;
     }
@@ -39,7 +43,14 @@ public class WebhookResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response receive(@PathParam("name") String name, @HeaderParam("X-Hub-Signature-256") String hubSignature,
                             @HeaderParam("Authorization") String authorization, byte[] body) {
-        WebhookPromotions.Outcome outcome = promotions.receive(name, hubSignature, authorization, body);
+        WebhookPromotions.Outcome outcome;
+        try {
+            outcome = promotions.receive(name, hubSignature, authorization, body);
+        } catch (dev.ferry.error.FerryException e) {
+            metrics.webhookDelivery(name, e.type().slug());
+            throw e;
+        }
+        metrics.webhookDelivery(name, outcome.anyNew() ? "promoted" : outcome.jobs().isEmpty() ? "ignored" : "redelivered");
         return Response.status(outcome.anyNew() ? 202 : 200)
                 .entity(new WebhookAccepted(outcome.jobs(), outcome.ignored()))
                 .build();

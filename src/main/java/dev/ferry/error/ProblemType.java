@@ -46,6 +46,7 @@ public enum ProblemType {
     ACCESS_DENIED("access-denied", 403, "Access denied"),
     TOO_MANY_REQUESTS("too-many-requests", 429, "Too many requests"),
     TOO_MANY_ACTIVE_JOBS("too-many-active-jobs", 429, "Too many active jobs"),
+    JOB_ABANDONED("job-abandoned", 500, "The job was given up after its replica stopped too many times"),
     INTERNAL("internal", 500, "Internal error");
 
     private static final String PREFIX = "urn:ferry:problem:";

@@ -1,0 +1,40 @@
+package dev.ferry.sync;
+
+import dev.ferry.registry.AccessOptions;
+
+/**
+ * {@code skopeo sync --src docker --dest docker} as JSON: each field mirrors a skopeo flag (or a key of its
+ * YAML source file) in camelCase.
+ *
+ * @param source         {@code docker://HOST/REPO} (every tag the filters select) or one image {@code HOST/REPO:TAG|@DIGEST}
+ * @param destination    {@code docker://HOST[:PORT][/NAMESPACE]}: images land in DESTINATION/LAST-PATH-ELEMENT:TAG
+ * @param scoped         --scoped: DESTINATION/SOURCE-HOST/SOURCE-PATH:TAG
+ * @param appendSuffix   --append-suffix: appended to every destination tag
+ * @param tagRegex       images-by-tag-regex: tags matching this regular expression (unanchored, as in Go)
+ * @param semver         images-by-semver: tags that are versions satisfying this constraint, e.g. {@code >= 1.2.0, < 2}
+ * @param all            --all: every platform of multi-platform images, and the index
+ * @param keepGoing      --keep-going: go on after an image failed (the job still fails at the end)
+ * @param dryRun         --dry-run: the plan as the result, nothing written
+ * @param parallelImages images copied at once (default 4, 1 to 16)
+ */
+public record SyncRequest(String source, String destination, Boolean scoped, String appendSuffix,
+                          String tagRegex, String semver, Boolean all, Boolean keepGoing, Boolean dryRun,
+                          Boolean srcTlsVerify, Boolean destTlsVerify,
+                          String srcCreds, String destCreds,
+                          String srcRegistryToken, String destRegistryToken,
+                          Boolean srcNoCreds, Boolean destNoCreds,
+                          Integer retryTimes, String retryDelay, Integer imageParallelCopies, Integer parallelImages) {
+
+    public AccessOptions sourceAccess() {
+        return new AccessOptions(srcCreds, srcRegistryToken, srcNoCreds, srcTlsVerify, retryTimes, retryDelay);
+    }
+
+    public AccessOptions destinationAccess() {
+        return new AccessOptions(destCreds, destRegistryToken, destNoCreds, destTlsVerify, retryTimes, retryDelay);
+    }
+
+    @Override
+    public String toString() {
+        return "SyncRequest[source=" + source + ", destination=" + destination + "]";
+    }
+}

@@ -1,0 +1,38 @@
+package dev.ferry.transfer;
+
+import dev.ferry.registry.AccessOptions;
+
+/**
+ * {@code skopeo copy} as JSON: each field mirrors a skopeo flag in camelCase.
+ *
+ * @param source              {@code docker://HOST/REPO[:TAG|@DIGEST]}
+ * @param destination         {@code docker://HOST/REPO[:TAG|@DIGEST]}
+ * @param all                 --all: every platform of a multi-platform image, and the index
+ * @param multiArch           --multi-arch {@code system} (default) or {@code all}
+ * @param preserveDigests     --preserve-digests (Ferry always copies manifests byte for byte)
+ * @param imageParallelCopies --image-parallel-copies (default 6)
+ * @param retryTimes          --retry-times: retries of each registry request (default ferry.http.retries)
+ * @param retryDelay          --retry-delay: fixed wait between retries, a Go duration such as {@code 2s}
+ */
+public record CopyRequest(String source, String destination,
+                          Boolean srcTlsVerify, Boolean destTlsVerify,
+                          String srcCreds, String destCreds,
+                          String srcRegistryToken, String destRegistryToken,
+                          Boolean srcNoCreds, Boolean destNoCreds,
+                          Boolean all, String multiArch, Boolean preserveDigests, Boolean removeSignatures,
+                          String overrideOs, String overrideArch, String overrideVariant,
+                          Integer imageParallelCopies, Integer retryTimes, String retryDelay) {
+
+    public AccessOptions sourceAccess() {
+        return new AccessOptions(srcCreds, srcRegistryToken, srcNoCreds, srcTlsVerify, retryTimes, retryDelay);
+    }
+
+    public AccessOptions destinationAccess() {
+        return new AccessOptions(destCreds, destRegistryToken, destNoCreds, destTlsVerify, retryTimes, retryDelay);
+    }
+
+    @Override
+    public String toString() {
+        return "CopyRequest[source=" + source + ", destination=" + destination + "]";
+    }
+}
