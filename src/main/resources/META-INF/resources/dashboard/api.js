@@ -93,6 +93,7 @@ export function followEvents(jobId, onEvent, onState) {
           if (res.status < 500) { ended = true; onState('ended', p); return; }
           throw new Error(p.detail || p.title);
         }
+        if (res.status === 204) { ended = true; onState('ended'); return; } // nothing after Last-Event-ID, and it has ended
         onState('live');
         delay = 500;
         await read(res.body.getReader());
