@@ -38,6 +38,49 @@ public final class FaultyProxy implements AutoCloseable {
     public final AtomicInteger errors = new AtomicInteger();
     public final AtomicInteger drops = new AtomicInteger();
     public final AtomicInteger forwarded = new AtomicInteger();
+    /** Bytes of blob bodies sent to the client (a resumed download counts only what was sent again). */
+    public final java.util.concurrent.atomic.AtomicLong blobBytesSent = new java.util.concurrent.atomic.AtomicLong();
+    private volatile Rule rule = (method, path, nth) -> null;
+    private final Map<String, AtomicInteger> seen = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** What to do to one request, or null to forward it as the random faults decide. */
+    public sealed interface Fault {
+        /** Answer {@code status} with {@code headers}, without asking the registry. */
+        record Status(int status, Map<String, String> headers) implements Fault {
+        }
+
+        /** Forward, then send only {@code fraction} of the body (announcing all of it) and drop the connection. */
+        record CutAt(double fraction) implements Fault {
+        }
+
+        /** Forward, then send {@code fraction} of the body and stop sending, holding the connection open. */
+        record StallAt(double fraction) implements Fault {
+        }
+
+        /** Forward, with one byte of the body changed. */
+        record CorruptByte(int index) implements Fault {
+        }
+
+        /** A Range request answered 206 with a Content-Range that starts {@code shift} bytes off, or 200 when 0. */
+        record WrongRange(long shift) implements Fault {
+        }
+
+        /** Read the request (an upload) and drop the connection without answering. */
+        record DropBeforeAnswer() implements Fault {
+        }
+    }
+
+    /** Decides the fault for the {@code nth} request (1-based) with this method and path. */
+    @FunctionalInterface
+    public interface Rule {
+        Fault decide(String method, String path, int nth);
+    }
+
+    /** Scripted faults, checked before the random ones (which a rule of 0 rates turns off). */
+    public FaultyProxy rule(Rule r) {
+        this.rule = r;
+        return this;
+    }
 
     /**
      * @param targetHostPort the registry behind the proxy
@@ -70,7 +113,21 @@ public final class FaultyProxy implements AutoCloseable {
                 body = in.readAllBytes();
             }
             String path = ex.getRequestURI().toString();
-            if (!path.equals("/v2/") && roll() < errorRate) {
+            String method = ex.getRequestMethod();
+            String kind = method + " " + ex.getRequestURI().getPath();
+            Fault fault = rule.decide(method, ex.getRequestURI().getPath(),
+                    seen.computeIfAbsent(kind, k -> new AtomicInteger()).incrementAndGet());
+            if (fault instanceof Fault.Status st) {
+                errors.incrementAndGet();
+                st.headers().forEach((k, v) -> ex.getResponseHeaders().set(k, v));
+                ex.sendResponseHeaders(st.status(), -1);
+                return;
+            }
+            if (fault instanceof Fault.DropBeforeAnswer) {
+                drops.incrementAndGet();
+                throw new IOException("dropping the upload's connection on purpose");
+            }
+            if (fault == null && !path.equals("/v2/") && roll() < errorRate) {
                 errors.incrementAndGet();
                 boolean tooMany = roll() < 0.5;
                 ex.getResponseHeaders().set("Retry-After", "0");
@@ -110,16 +167,64 @@ public final class FaultyProxy implements AutoCloseable {
                 ex.sendResponseHeaders(resp.statusCode(), -1);
                 return;
             }
-            boolean blob = path.contains("/blobs/sha256:") && "GET".equals(ex.getRequestMethod()) && resp.statusCode() == 200;
+            boolean blob = path.contains("/blobs/sha256:") && "GET".equals(ex.getRequestMethod())
+                    && (resp.statusCode() == 200 || resp.statusCode() == 206);
+            if (fault instanceof Fault.WrongRange wrong && resp.statusCode() == 206) {
+                String range = resp.headers().firstValue("Content-Range").orElse("bytes 0-0/0");
+                long start = Long.parseLong(range.replaceAll("bytes (\\d+)-.*", "$1"));
+                if (wrong.shift() == 0) {
+                    // a registry that ignores Range: the whole blob, from byte 0, as 200
+                    HttpResponse<byte[]> whole;
+                    try {
+                        whole = client.send(HttpRequest.newBuilder(URI.create("http://" + target + path)).GET().build(),
+                                HttpResponse.BodyHandlers.ofByteArray());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                    ex.getResponseHeaders().remove("Content-Range");
+                    ex.sendResponseHeaders(200, whole.body().length);
+                    ex.getResponseBody().write(whole.body());
+                    blobBytesSent.addAndGet(whole.body().length);
+                    ex.getResponseBody().close();
+                    return;
+                }
+                long end = start + wrong.shift() + out.length - 1;
+                ex.getResponseHeaders().set("Content-Range", "bytes " + (start + wrong.shift()) + "-" + end + "/" + (end + 1));
+            }
             ex.sendResponseHeaders(resp.statusCode(), out.length == 0 ? -1 : out.length);
             if (out.length == 0) {
                 return;
             }
             OutputStream os = ex.getResponseBody();
-            if (blob && out.length > 1024 && roll() < dropRate) {
+            if (blob && fault instanceof Fault.CorruptByte c) {
+                out = out.clone();
+                out[Math.min(c.index(), out.length - 1)] ^= 0x01;
+            }
+            if (blob && (fault instanceof Fault.CutAt || fault instanceof Fault.StallAt)) {
+                double fraction = fault instanceof Fault.CutAt cut ? cut.fraction() : ((Fault.StallAt) fault).fraction();
+                int n = (int) Math.max(1, Math.min(out.length - 1, out.length * fraction));
+                drops.incrementAndGet();
+                os.write(out, 0, n);
+                os.flush();
+                blobBytesSent.addAndGet(n);
+                if (fault instanceof Fault.StallAt) {
+                    try {
+                        Thread.sleep(60_000); // never sends the rest; the client's idle timeout must end this
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                throw new IOException("cutting the body off on purpose");
+            }
+            if (blob) {
+                blobBytesSent.addAndGet(out.length);
+            }
+            if (blob && fault == null && out.length > 1024 && roll() < dropRate) {
                 drops.incrementAndGet();
                 os.write(out, 0, out.length / 2);
                 os.flush();
+                blobBytesSent.addAndGet(out.length / 2 - out.length); // counted in full above
                 throw new IOException("dropping the connection mid-blob on purpose");
             }
             os.write(out);
