@@ -237,6 +237,54 @@ if (SCENARIO === 'secured') {
     await shot(page, 'sign-in');
   });
 
+  test('sign-in: authorization code + PKCE (S256) with the configured provider', async (page) => {
+    const settings = await (await page.request.get(FERRY + '/dashboard/config.json')).json();
+    check(settings.clientId, 'a sign-in client is configured');
+    const provider = new URL(settings.authServerUrl).origin;
+    let authorize = null;
+    let tokenRequest = null;
+    // The provider's answers pass through; CORS headers are added as a real provider does for a registered web
+    // origin (the stub sends none). The token endpoint's answer is replaced by an operator token Ferry accepts.
+    await page.route(provider + '/**', async (route) => {
+      const req = route.request();
+      const url = new URL(req.url());
+      if (url.searchParams.has('response_type')) {
+        authorize = url.searchParams;
+      }
+      if (req.resourceType() !== 'fetch') return route.continue(); // the provider's own pages: as they are
+      const cors = { 'access-control-allow-origin': new URL(FERRY).origin, 'access-control-allow-headers': '*' };
+      if (req.method() === 'OPTIONS') return route.fulfill({ status: 204, headers: cors });
+      if (url.pathname.endsWith('/token')) {
+        tokenRequest = new URLSearchParams(req.postData() || '');
+        return route.fulfill({ status: 200, contentType: 'application/json', headers: cors,
+          body: JSON.stringify({ access_token: env.OPERATOR_TOKEN, token_type: 'Bearer', expires_in: 300 }) });
+      }
+      const res = await route.fetch();
+      return route.fulfill({ response: res, headers: { ...res.headers(), ...cors } });
+    });
+    await page.goto(FERRY + '/#/copy');
+    await page.getByRole('button', { name: 'Sign in with the identity provider' }).click();
+    // the provider's sign-in page
+    await page.locator('#username').waitFor({ timeout: TIMEOUT });
+    await shot(page, 'provider-login');
+    await page.locator('#username').fill('otto');
+    await page.locator('#password').fill('otto');
+    await page.locator('#login').click();
+    await page.getByLabel('Source image').waitFor({ timeout: TIMEOUT });
+    check(authorize && authorize.get('response_type') === 'code' && authorize.get('client_id') === 'ferry-dashboard', 'code flow');
+    check(authorize.get('code_challenge_method') === 'S256', 'PKCE S256');
+    check(tokenRequest && tokenRequest.get('grant_type') === 'authorization_code' && tokenRequest.get('code'), 'code exchanged');
+    const verifier = tokenRequest.get('code_verifier');
+    const { createHash } = await import('node:crypto');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    check(challenge === authorize.get('code_challenge'), 'the verifier matches the challenge');
+    check(tokenRequest.get('redirect_uri') === authorize.get('redirect_uri'), 'same redirect URI');
+    check(!page.url().includes('code='), 'the code is not left in the address bar: ' + page.url());
+    check(await page.evaluate(() => localStorage.length === 0 && document.cookie === ''), 'the token is only in this tab');
+    check(/operator/.test(await page.locator('#who').textContent()), 'signed in as an operator');
+    await shot(page, 'signed-in-by-pkce');
+  });
+
   test('a viewer sees no copy form, no copy link and no delete', async (page) => {
     await paste(page, env.VIEWER_TOKEN);
     check(await page.getByRole('link', { name: 'Copy', exact: true }).isHidden(), 'no Copy link');
