@@ -186,8 +186,12 @@ if (SCENARIO === 'local') {
     await page.locator('pre.raw-manifest').waitFor({ timeout: TIMEOUT });
     const fields = await page.locator('table.inspect th').allTextContents();
     for (const f of ['Name', 'Digest', 'Architecture', 'Os', 'Layers']) check(fields.includes(f), 'inspect field ' + f);
-    const raw = JSON.parse(await page.locator('pre.raw-manifest').textContent());
-    check(raw.schemaVersion === 2, 'the raw manifest is shown');
+    const shown = await page.locator('pre.raw-manifest').textContent();
+    const served = await (await page.request.post(FERRY + '/api/v1/inspect',
+      { data: { image: env.SRC_IMAGE, tlsVerify: false, raw: true } })).text();
+    check(shown === served, 'the raw manifest is shown byte for byte');
+    check(JSON.parse(shown).schemaVersion === 2, 'a manifest');
+    check(/= Digest/.test(await page.locator('.raw-digest').textContent()), 'its sha256 is the Digest');
     await shot(page, 'inspect');
   });
 
