@@ -178,6 +178,41 @@ if (SCENARIO === 'local') {
     await shot(page, 'reconnected');
   });
 
+  test('sync from skopeo YAML (dry run) and from fields', async (page) => {
+    const [srcRegistry, srcRepo] = (() => {
+      const ref = env.SRC_IMAGE.replace(/^docker:\/\//, '');
+      const slash = ref.indexOf('/');
+      return [ref.slice(0, slash), ref.slice(slash + 1).replace(/:[^:]+$/, '')];
+    })();
+    const destRegistry = env.DEST_IMAGE.replace(/^docker:\/\//, '').split('/')[0];
+    await page.goto(FERRY + '/#/sync');
+    await page.getByLabel('skopeo YAML').check();
+    await page.getByLabel('skopeo sync YAML').fill(srcRegistry + ':\n  tls-verify: false\n  images:\n    ' + srcRepo + ': ["1"]\n');
+    await fill(page, 'Destination (registry or registry/namespace)', destRegistry + '/mirror');
+    await page.getByLabel('Verify destination TLS').uncheck();
+    await page.getByLabel('Dry run').check();
+    await page.getByRole('button', { name: 'Start sync' }).click();
+    await page.waitForURL(/#\/jobs\/[0-9a-f-]{36}$/, { timeout: TIMEOUT });
+    await waitForJob(page, 'succeeded');
+    const result = JSON.parse(await page.locator('section h2:text("Result") + pre').textContent());
+    check(result.images.length === 1 && result.images[0].state === 'planned', 'one image planned: ' + JSON.stringify(result.images));
+    await shot(page, 'sync-yaml-dry-run');
+
+    await page.goto(FERRY + '/#/sync');
+    await fill(page, 'Source repository (or one image)', srcRegistry + '/' + srcRepo);
+    await fill(page, 'Destination (registry or registry/namespace)', destRegistry + '/mirror');
+    await page.getByLabel('Verify source TLS').uncheck();
+    await page.getByLabel('Verify destination TLS').uncheck();
+    await page.getByRole('button', { name: 'Start sync' }).click();
+    await page.waitForURL(/#\/jobs\/[0-9a-f-]{36}$/, { timeout: TIMEOUT });
+    await waitForJob(page, 'succeeded');
+    await page.locator('.images-section tbody tr').first().waitFor({ timeout: TIMEOUT });
+    const synced = JSON.parse(await page.locator('section h2:text("Result") + pre').textContent());
+    check(synced.copied === 1 && synced.images[0].destination.endsWith('/mirror/' + srcRepo.split('/').pop() + ':1'),
+      'copied as skopeo names it: ' + JSON.stringify(synced.images));
+    await shot(page, 'sync-fields');
+  });
+
   test('inspect shows skopeo\'s fields and the raw manifest', async (page) => {
     await page.goto(FERRY + '/#/inspect');
     await fill(page, 'Image', env.SRC_IMAGE);
