@@ -52,7 +52,7 @@ public class WebhookResource {
         }
         metrics.webhookDelivery(name, outcome.anyNew() ? "promoted" : outcome.jobs().isEmpty() ? "ignored" : "redelivered");
         return Response.status(outcome.anyNew() ? 202 : 200)
-                .entity(new WebhookAccepted(outcome.jobs(), outcome.ignored()))
+                .entity(new WebhookAccepted(outcome.jobs(), outcome.ignored(), outcome.rejected()))
                 .build();
     }
 }

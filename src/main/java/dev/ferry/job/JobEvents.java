@@ -28,6 +28,12 @@ import java.util.function.Consumer;
 public class JobEvents {
     private final JobRepository store;
     private final ObjectMapper json;
+    /**
+     * How long the writer collects before it writes: a burst of blob events of a sync (7 per image) then costs a
+     * few commits, not one each. Subscribers in this process get events at once regardless; a store read waits
+     * at most this long ({@link #flush}).
+     */
+    static final long BATCH_WINDOW_MS = 50;
     private final BlockingQueue<Op> ops = new LinkedBlockingQueue<>();
     private final Thread writer;
     private volatile boolean closed;
@@ -185,6 +191,14 @@ public class JobEvents {
                     return;
                 }
                 continue;
+            }
+            try {
+                // group commit: what arrives within the window goes out in the same transactions
+                Thread.sleep(BATCH_WINDOW_MS);
+            } catch (InterruptedException e) {
+                if (closed) {
+                    return;
+                }
             }
             ops.drainTo(batch);
             // Appends between two updates: one transaction per job (the order within a job is kept).

@@ -30,8 +30,11 @@ public class CopyJobs implements JobWorkFactory {
     private final RegistryAccessFactory access;
     private final FerryConfig config;
     private final ObjectMapper json;
+    private final dev.ferry.registry.RegistryClient registry;
 
-    public CopyJobs(ImageCopier copier, RegistryAccessFactory access, FerryConfig config, ObjectMapper json) {
+    public CopyJobs(ImageCopier copier, RegistryAccessFactory access, FerryConfig config, ObjectMapper json,
+                    dev.ferry.registry.RegistryClient registry) {
+        this.registry = registry;
         this.copier = copier;
         this.access = access;
         this.config = config;
@@ -49,7 +52,9 @@ public class CopyJobs implements JobWorkFactory {
         RegistryAccess srcAccess = access.forReference(src, r.sourceAccess(), "src");
         RegistryAccess dstAccess = access.forReference(dst, r.destinationAccess(), "dest");
         CopyOptions options = options(r);
-        JobWork work = ctx -> copier.copy(srcAccess, src, dstAccess, dst, options, new JobCopyListener(ctx), ctx.cancellation())
+        // a source repo:tag@digest must agree with itself; the destination's is checked against what would be pushed
+        JobWork work = ctx -> registry.requireTagMatchesDigest(srcAccess, src)
+                .compose(checked -> copier.copy(srcAccess, src, dstAccess, dst, options, new JobCopyListener(ctx), ctx.cancellation()))
                 .map(result -> (JsonNode) json.valueToTree(result));
         return new JobPlan(StoredRequests.of(json, r), work, StoredRequests.secrets(json, r));
     }

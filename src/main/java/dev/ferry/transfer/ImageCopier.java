@@ -110,6 +110,11 @@ public class ImageCopier {
      * doubt (an error) means "no": the full path checks every blob.
      */
     private Future<Boolean> unchanged(Pushes pushes, ImageReference dstRef, Digest digest) {
+        if (dstRef.tag() != null && dstRef.digest() != null && !dstRef.digest().equals(digest)) {
+            // before anything moves: never push the tag with another digest than the one named
+            return Future.failedFuture(new FerryException(ProblemType.REFERENCE_MISMATCH, "the destination " + dstRef
+                    + " names digest " + dstRef.digest() + ", but the copy would push " + digest + " under tag " + dstRef.tag()));
+        }
         return registry.manifestHead(pushes.dst, dstRef)
                 .map(head -> head != null && digest.equals(head.digest()))
                 .recover(t -> Future.succeededFuture(false));
