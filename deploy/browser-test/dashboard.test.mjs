@@ -89,6 +89,19 @@ if (SCENARIO === 'local') {
     await shot(page, 'copy-skipped');
   });
 
+  test('"Run again" submits the ended job\'s request as a new job', async (page) => {
+    const jobs = await (await page.request.get(FERRY + '/api/v1/jobs?state=succeeded&type=copy')).json();
+    const first = jobs.items.filter((j) => j.request.destination === env.DEST_IMAGE).at(-1);
+    check(first, 'the first copy is listed');
+    await page.goto(FERRY + '/#/jobs/' + first.id);
+    await waitForJob(page, 'succeeded');
+    await page.getByRole('button', { name: 'Run again' }).click();
+    await page.waitForURL((u) => /#\/jobs\/[0-9a-f-]{36}$/.test(u.hash) && !u.hash.includes(first.id), { timeout: TIMEOUT });
+    await waitForJob(page, 'succeeded');
+    const again = await (await page.request.get(FERRY + '/api/v1/jobs/' + page.url().split('/').pop())).json();
+    check(JSON.stringify(again.request) === JSON.stringify(first.request), 'the same request');
+  });
+
   test('a failed job shows its problem plainly, in the list and on its page', async (page) => {
     await page.goto(FERRY + '/#/copy');
     await fill(page, 'Source image', env.MISSING_IMAGE);
@@ -142,8 +155,9 @@ if (SCENARIO === 'local') {
   test('a dropped event stream reconnects with Last-Event-ID and misses nothing', async (page) => {
     // the first stream is cut after its first two events; the page must ask again from the second one's id
     const jobs = await (await page.request.get(FERRY + '/api/v1/jobs?state=succeeded&type=copy')).json();
-    const job = jobs.items.find((j) => j.request.source === env.SRC_IMAGE && j.request.destination === env.DEST_IMAGE);
-    check(job, 'the first copy is listed');
+    // the first copy (oldest: "Run again" made a newer one with the same request, whose blobs were already there)
+    const job = jobs.items.filter((j) => j.request.source === env.SRC_IMAGE && j.request.destination === env.DEST_IMAGE).at(-1);
+    check(job && job.result.blobsCopied >= 2, 'the first copy is listed');
     const seen = [];
     await page.route('**/api/v1/jobs/*/events', async (route) => {
       const lastEventId = route.request().headers()['last-event-id'] || null;
@@ -164,6 +178,41 @@ if (SCENARIO === 'local') {
     await shot(page, 'reconnected');
   });
 
+  test('sync from skopeo YAML (dry run) and from fields', async (page) => {
+    const [srcRegistry, srcRepo] = (() => {
+      const ref = env.SRC_IMAGE.replace(/^docker:\/\//, '');
+      const slash = ref.indexOf('/');
+      return [ref.slice(0, slash), ref.slice(slash + 1).replace(/:[^:]+$/, '')];
+    })();
+    const destRegistry = env.DEST_IMAGE.replace(/^docker:\/\//, '').split('/')[0];
+    await page.goto(FERRY + '/#/sync');
+    await page.getByLabel('skopeo YAML').check();
+    await page.getByLabel('skopeo sync YAML').fill(srcRegistry + ':\n  tls-verify: false\n  images:\n    ' + srcRepo + ': ["1"]\n');
+    await fill(page, 'Destination (registry or registry/namespace)', destRegistry + '/mirror');
+    await page.getByLabel('Verify destination TLS').uncheck();
+    await page.getByLabel('Dry run').check();
+    await page.getByRole('button', { name: 'Start sync' }).click();
+    await page.waitForURL(/#\/jobs\/[0-9a-f-]{36}$/, { timeout: TIMEOUT });
+    await waitForJob(page, 'succeeded');
+    const result = JSON.parse(await page.locator('section h2:text("Result") + pre').textContent());
+    check(result.images.length === 1 && result.images[0].state === 'planned', 'one image planned: ' + JSON.stringify(result.images));
+    await shot(page, 'sync-yaml-dry-run');
+
+    await page.goto(FERRY + '/#/sync');
+    await fill(page, 'Source repository (or one image)', srcRegistry + '/' + srcRepo);
+    await fill(page, 'Destination (registry or registry/namespace)', destRegistry + '/mirror');
+    await page.getByLabel('Verify source TLS').uncheck();
+    await page.getByLabel('Verify destination TLS').uncheck();
+    await page.getByRole('button', { name: 'Start sync' }).click();
+    await page.waitForURL(/#\/jobs\/[0-9a-f-]{36}$/, { timeout: TIMEOUT });
+    await waitForJob(page, 'succeeded');
+    await page.locator('.images-section tbody tr').first().waitFor({ timeout: TIMEOUT });
+    const synced = JSON.parse(await page.locator('section h2:text("Result") + pre').textContent());
+    check(synced.copied === 1 && synced.images[0].destination.endsWith('/mirror/' + srcRepo.split('/').pop() + ':1'),
+      'copied as skopeo names it: ' + JSON.stringify(synced.images));
+    await shot(page, 'sync-fields');
+  });
+
   test('inspect shows skopeo\'s fields and the raw manifest', async (page) => {
     await page.goto(FERRY + '/#/inspect');
     await fill(page, 'Image', env.SRC_IMAGE);
@@ -172,8 +221,12 @@ if (SCENARIO === 'local') {
     await page.locator('pre.raw-manifest').waitFor({ timeout: TIMEOUT });
     const fields = await page.locator('table.inspect th').allTextContents();
     for (const f of ['Name', 'Digest', 'Architecture', 'Os', 'Layers']) check(fields.includes(f), 'inspect field ' + f);
-    const raw = JSON.parse(await page.locator('pre.raw-manifest').textContent());
-    check(raw.schemaVersion === 2, 'the raw manifest is shown');
+    const shown = await page.locator('pre.raw-manifest').textContent();
+    const served = await (await page.request.post(FERRY + '/api/v1/inspect',
+      { data: { image: env.SRC_IMAGE, tlsVerify: false, raw: true } })).text();
+    check(shown === served, 'the raw manifest is shown byte for byte');
+    check(JSON.parse(shown).schemaVersion === 2, 'a manifest');
+    check(/= Digest/.test(await page.locator('.raw-digest').textContent()), 'its sha256 is the Digest');
     await shot(page, 'inspect');
   });
 
@@ -235,6 +288,54 @@ if (SCENARIO === 'secured') {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: TIMEOUT });
     check(await page.locator('table.jobs').count() === 0, 'no jobs before signing in');
     await shot(page, 'sign-in');
+  });
+
+  test('sign-in: authorization code + PKCE (S256) with the configured provider', async (page) => {
+    const settings = await (await page.request.get(FERRY + '/dashboard/config.json')).json();
+    check(settings.clientId, 'a sign-in client is configured');
+    const provider = new URL(settings.authServerUrl).origin;
+    let authorize = null;
+    let tokenRequest = null;
+    // The provider's answers pass through; CORS headers are added as a real provider does for a registered web
+    // origin (the stub sends none). The token endpoint's answer is replaced by an operator token Ferry accepts.
+    await page.route(provider + '/**', async (route) => {
+      const req = route.request();
+      const url = new URL(req.url());
+      if (url.searchParams.has('response_type')) {
+        authorize = url.searchParams;
+      }
+      if (req.resourceType() !== 'fetch') return route.continue(); // the provider's own pages: as they are
+      const cors = { 'access-control-allow-origin': new URL(FERRY).origin, 'access-control-allow-headers': '*' };
+      if (req.method() === 'OPTIONS') return route.fulfill({ status: 204, headers: cors });
+      if (url.pathname.endsWith('/token')) {
+        tokenRequest = new URLSearchParams(req.postData() || '');
+        return route.fulfill({ status: 200, contentType: 'application/json', headers: cors,
+          body: JSON.stringify({ access_token: env.OPERATOR_TOKEN, token_type: 'Bearer', expires_in: 300 }) });
+      }
+      const res = await route.fetch();
+      return route.fulfill({ response: res, headers: { ...res.headers(), ...cors } });
+    });
+    await page.goto(FERRY + '/#/copy');
+    await page.getByRole('button', { name: 'Sign in with the identity provider' }).click();
+    // the provider's sign-in page
+    await page.locator('#username').waitFor({ timeout: TIMEOUT });
+    await shot(page, 'provider-login');
+    await page.locator('#username').fill('otto');
+    await page.locator('#password').fill('otto');
+    await page.locator('#login').click();
+    await page.getByLabel('Source image').waitFor({ timeout: TIMEOUT });
+    check(authorize && authorize.get('response_type') === 'code' && authorize.get('client_id') === 'ferry-dashboard', 'code flow');
+    check(authorize.get('code_challenge_method') === 'S256', 'PKCE S256');
+    check(tokenRequest && tokenRequest.get('grant_type') === 'authorization_code' && tokenRequest.get('code'), 'code exchanged');
+    const verifier = tokenRequest.get('code_verifier');
+    const { createHash } = await import('node:crypto');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    check(challenge === authorize.get('code_challenge'), 'the verifier matches the challenge');
+    check(tokenRequest.get('redirect_uri') === authorize.get('redirect_uri'), 'same redirect URI');
+    check(!page.url().includes('code='), 'the code is not left in the address bar: ' + page.url());
+    check(await page.evaluate(() => localStorage.length === 0 && document.cookie === ''), 'the token is only in this tab');
+    check(/operator/.test(await page.locator('#who').textContent()), 'signed in as an operator');
+    await shot(page, 'signed-in-by-pkce');
   });
 
   test('a viewer sees no copy form, no copy link and no delete', async (page) => {

@@ -28,9 +28,9 @@ function headers(extra) {
   return h;
 }
 
-async function answer(res) {
+async function answer(res, asText) {
   const type = res.headers.get('Content-Type') || '';
-  const body = type.includes('json') ? await res.json().catch(() => null) : await res.text();
+  const body = type.includes('json') && (!asText || !res.ok) ? await res.json().catch(() => null) : await res.text();
   if (!res.ok) {
     const p = body && typeof body === 'object' ? body
       : { title: res.statusText || 'HTTP ' + res.status, status: res.status, detail: typeof body === 'string' ? body.slice(0, 300) : '' };
@@ -40,7 +40,7 @@ async function answer(res) {
   return { status: res.status, headers: res.headers, body };
 }
 
-async function call(method, path, { json, text, contentType, prefer, signal } = {}) {
+async function call(method, path, { json, text, contentType, prefer, signal, asText } = {}) {
   const h = {};
   let body;
   if (json !== undefined) { h['Content-Type'] = 'application/json'; body = JSON.stringify(json); }
@@ -54,7 +54,7 @@ async function call(method, path, { json, text, contentType, prefer, signal } = 
     if (e.name === 'AbortError') throw e;
     throw new Problem({ title: 'Ferry is unreachable', detail: String(e.message || e), status: 0 });
   }
-  return answer(res);
+  return answer(res, asText);
 }
 
 export const api = {
@@ -62,6 +62,8 @@ export const api = {
   job: (id) => call('GET', 'api/v1/jobs/' + encodeURIComponent(id)),
   cancel: (id) => call('DELETE', 'api/v1/jobs/' + encodeURIComponent(id)),
   inspect: (req) => call('POST', 'api/v1/inspect', { json: req }),
+  /** The manifest bytes as served (skopeo inspect --raw), as text: never parsed and re-serialised. */
+  inspectRaw: (req) => call('POST', 'api/v1/inspect', { json: { ...req, raw: true }, asText: true }),
   copy: (req) => call('POST', 'api/v1/copy', { json: req }),
   delete: (req) => call('POST', 'api/v1/delete', { json: req }),
   sync: (req) => call('POST', 'api/v1/sync', { json: req }),

@@ -118,15 +118,18 @@ export function inspectView(main) {
     busy(form, true);
     clear(out, h('p', { class: 'muted' }, 'Inspecting…'));
     try {
-      const [fields, raw] = await Promise.all([api.inspect(req), api.inspect({ ...req, raw: true, noTags: undefined })]);
+      const [fields, raw] = await Promise.all([api.inspect(req), api.inspectRaw({ ...req, noTags: undefined })]);
       const f = fields.body;
+      const bytesHash = 'sha256:' + [...new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(raw.body)))]
+        .map((b) => b.toString(16).padStart(2, '0')).join('');
       clear(out,
         h('h2', {}, 'Fields'),
         h('table', { class: 'inspect' }, h('tbody', {}, INSPECT_FIELDS.filter((k) => f[k] !== undefined).map((k) =>
           h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, render(k, f[k])))))),
         h('h2', {}, 'Raw manifest'),
-        h('p', { class: 'small muted' }, 'Exactly as the registry serves it (skopeo inspect --raw); its sha256 is the digest.'),
-        h('pre', { class: 'json raw-manifest' }, typeof raw.body === 'string' ? raw.body : JSON.stringify(raw.body, null, 2)));
+        h('p', { class: 'small muted raw-digest' }, 'Exactly as the registry serves it (skopeo inspect --raw). sha256 of these bytes: ',
+          h('code', {}, bytesHash), bytesHash === f.Digest ? ' = Digest' : ' (Digest names the image the tag points to)'),
+        h('pre', { class: 'json raw-manifest' }, raw.body));
     } catch (err) {
       clear(out, problemBox(err.problem, 'Inspect failed'));
     } finally {

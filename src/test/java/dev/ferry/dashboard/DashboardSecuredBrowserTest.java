@@ -12,20 +12,32 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The dashboard in secured mode, in a real browser: no token → sign-in page; a pasted viewer token → no copy form,
+ * The dashboard in secured mode, in a real browser: sign-in by authorization code + PKCE against the provider's
+ * endpoints (WireMock's OIDC stub: discovery, the authorization redirect); no token → sign-in page; a pasted viewer token → no copy form,
  * no copy or delete links; an operator → the copy form; the token stays in its tab. Ferry's own checks stay the
  * authority (SecuredModeTest); this is what the page shows.
  */
 @QuarkusTest
-@TestProfile(SecuredProfile.class)
+@TestProfile(DashboardSecuredBrowserTest.WithSignIn.class)
 class DashboardSecuredBrowserTest {
+    /** Secured mode with a browser sign-in client (the provider is WireMock's OIDC stub). */
+    public static class WithSignIn extends SecuredProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            Map<String, String> all = new java.util.HashMap<>(super.getConfigOverrides());
+            all.put("ferry.dashboard.oidc-client-id", "ferry-dashboard");
+            return all;
+        }
+    }
+
     @TestHTTPResource("/")
     URL base;
 
     @Test
     void shouldShowOnlyWhatTheRoleAllows() throws Exception {
         given().get("/dashboard/config.json").then().statusCode(200)
-                .body("mode", equalTo("secured")).body("roles.viewer", equalTo("ferry-viewer"));
+                .body("mode", equalTo("secured")).body("roles.viewer", equalTo("ferry-viewer"))
+                .body("clientId", equalTo("ferry-dashboard"));
         String url = base.toString().replaceAll("/$", "");
         BrowserRun.run("secured", Map.of(
                 "FERRY_URL", url,

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /** After known jobs, /q/metrics moved by exactly what those jobs did. */
 @QuarkusTest
-class MetricsTest {
+public class MetricsTest {
     private static final TestImages IMAGES = new TestImages(4242);
     private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})? (\\S+)$");
     private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
@@ -144,7 +144,7 @@ class MetricsTest {
     }
 
     /** The sum of the samples of {@code name} whose labels include {@code labels}. */
-    static double value(String exposition, String name, Map<String, String> labels) {
+    public static double value(String exposition, String name, Map<String, String> labels) {
         double sum = 0;
         for (String line : exposition.split("\n")) {
             Matcher m = SAMPLE.matcher(line);
