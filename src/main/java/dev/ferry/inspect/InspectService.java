@@ -13,7 +13,8 @@ import dev.ferry.oci.ImageIndex;
 import dev.ferry.oci.ImageManifest;
 import dev.ferry.oci.ImageReference;
 import dev.ferry.oci.Manifest;
-import dev.ferry.oci.PlatformSelector;
+import dev.ferry.transfer.CopyPlanner;
+import dev.ferry.transfer.RegistrySource;
 import dev.ferry.registry.ManifestResult;
 import dev.ferry.registry.RegistryAccess;
 import dev.ferry.registry.RegistryClient;
@@ -101,25 +102,8 @@ public class InspectService {
         if (top instanceof ImageManifest image) {
             return Future.succeededFuture(image);
         }
-        ImageIndex index = (ImageIndex) top;
-        Descriptor chosen = PlatformSelector.select(index, o.platform()).orElseThrow(() -> new FerryException(
-                ProblemType.PLATFORM_NOT_FOUND, "no image for platform " + o.platform() + " in " + o.image().name()
-                + "@" + top.digest() + "; it has " + platforms(index)));
-        ImageReference child = o.image().withDigest(chosen.digest());
-        return registry.manifestGet(o.access(), child).compose(m -> {
-            Manifest parsed = m.parse(child);
-            if (parsed instanceof ImageManifest image) {
-                return Future.succeededFuture(image);
-            }
-            return Future.failedFuture(new FerryException(ProblemType.UNSUPPORTED_MANIFEST,
-                    "manifest " + chosen.digest() + " in " + o.image().name() + " is an index inside an index"));
-        });
-    }
-
-    private static String platforms(ImageIndex index) {
-        List<String> all = index.manifests().stream()
-                .map(d -> d.platform() == null ? "unknown" : d.platform().toString()).toList();
-        return all.isEmpty() ? "no platforms" : String.join(", ", all);
+        Descriptor chosen = CopyPlanner.pick((ImageIndex) top, o.platform(), o.image().name());
+        return CopyPlanner.child(new RegistrySource(registry, o.access(), o.image()), chosen.digest());
     }
 
     private Future<byte[]> configOf(InspectOptions o, ImageManifest image) {
