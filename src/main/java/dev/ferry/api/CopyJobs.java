@@ -6,10 +6,12 @@ import dev.ferry.config.FerryConfig;
 import dev.ferry.error.FerryException;
 import dev.ferry.job.JobWork;
 import dev.ferry.job.JobWorkFactory;
-import dev.ferry.oci.ImageReference;
+import dev.ferry.oci.ImageLocation;
+import dev.ferry.storage.Transports;
+import dev.ferry.transfer.ImageDestination;
+import dev.ferry.transfer.ImageSource;
+import java.util.function.Supplier;
 import dev.ferry.oci.Platform;
-import dev.ferry.registry.RegistryAccess;
-import dev.ferry.registry.RegistryAccessFactory;
 import dev.ferry.transfer.CopyOptions;
 import dev.ferry.transfer.ImageCopier;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -23,13 +25,13 @@ import java.util.List;
 @ApplicationScoped
 public class CopyJobs implements JobWorkFactory {
     private final ImageCopier copier;
-    private final RegistryAccessFactory access;
+    private final Transports transports;
     private final FerryConfig config;
     private final ObjectMapper json;
 
-    public CopyJobs(ImageCopier copier, RegistryAccessFactory access, FerryConfig config, ObjectMapper json) {
+    public CopyJobs(ImageCopier copier, Transports transports, FerryConfig config, ObjectMapper json) {
         this.copier = copier;
-        this.access = access;
+        this.transports = transports;
         this.config = config;
         this.json = json;
     }
@@ -40,12 +42,12 @@ public class CopyJobs implements JobWorkFactory {
     }
 
     public JobPlan plan(CopyRequest r) {
-        ImageReference src = RequestFields.image("source", r.source());
-        ImageReference dst = RequestFields.image("destination", r.destination());
-        RegistryAccess srcAccess = access.forReference(src, r.sourceAccess(), "src");
-        RegistryAccess dstAccess = access.forReference(dst, r.destinationAccess(), "dest");
+        ImageLocation src = Transports.parse("source", r.source());
+        ImageLocation dst = Transports.parse("destination", r.destination());
+        Supplier<ImageSource> source = transports.source("source", src, r.sourceAccess(), "src");
+        Supplier<ImageDestination> destination = transports.destination("destination", dst, r.destinationAccess(), "dest");
         CopyOptions options = options(r);
-        JobWork work = ctx -> copier.copy(srcAccess, src, dstAccess, dst, options, new JobCopyListener(ctx), ctx.cancellation())
+        JobWork work = ctx -> copier.copy(source.get(), destination.get(), options, new JobCopyListener(ctx), ctx.cancellation())
                 .map(result -> (JsonNode) json.valueToTree(result));
         return new JobPlan(StoredRequests.of(json, r), work);
     }

@@ -304,4 +304,23 @@ public interface FerryConfig {
             int burst();
         }
     }
+
+    /** Server-side files and directories: the {@code oci:}, {@code oci-archive:}, {@code dir:} and {@code docker-archive:} transports. */
+    Storage storage();
+
+    interface Storage {
+        /**
+         * Directories under which image paths are accepted ({@code FERRY_STORAGE_ROOTS}, comma-separated). A path is
+         * resolved (symlinks followed) and must lie inside one of them; {@code ..} is refused. None by default: the
+         * path transports are off until an administrator names a root. A relative path is taken inside the first root.
+         */
+        Optional<List<String>> roots();
+
+        /**
+         * Most bytes an import may spool to disk (under {@code data-dir/spool}) for what a format sends before Ferry
+         * can use it (a {@code docker-archive} whose {@code manifest.json} comes after its layers). Default 8 GiB.
+         */
+        @WithDefault("8589934592")
+        long spoolCapBytes();
+    }
 }

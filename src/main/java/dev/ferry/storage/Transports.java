@@ -1,0 +1,112 @@
+package dev.ferry.storage;
+
+import dev.ferry.config.FerryConfig;
+import dev.ferry.error.FerryException;
+import dev.ferry.error.ProblemType;
+import dev.ferry.oci.ImageLocation;
+import dev.ferry.registry.AccessOptions;
+import dev.ferry.registry.RegistryAccess;
+import dev.ferry.registry.RegistryAccessFactory;
+import dev.ferry.registry.RegistryClient;
+import dev.ferry.transfer.BlobFlights;
+import dev.ferry.transfer.ImageDestination;
+import dev.ferry.transfer.ImageSource;
+import dev.ferry.transfer.RegistryDestination;
+import dev.ferry.transfer.RegistrySource;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Turns an {@link ImageLocation} into the engine's {@link ImageSource} or {@link ImageDestination}. Everything that
+ * can be refused is refused here, when a request is planned (a 4xx before any job exists): registry policy and
+ * credentials for {@code docker://}, confinement to the storage roots for paths. What comes back creates a fresh
+ * source or destination for each run of the job.
+ */
+@ApplicationScoped
+public class Transports {
+    private final RegistryAccessFactory access;
+    private final RegistryClient registry;
+    private final BlobFlights flights;
+    private final StorageRoots roots;
+    private final FerryConfig config;
+    private final LocalFiles files;
+
+    public Transports(RegistryAccessFactory access, RegistryClient registry, BlobFlights flights, StorageRoots roots,
+                      FerryConfig config, Vertx vertx) {
+        this.access = access;
+        this.registry = registry;
+        this.flights = flights;
+        this.roots = roots;
+        this.config = config;
+        this.files = new LocalFiles(vertx);
+    }
+
+    /** The location named by request field {@code field}, parsed (400 naming the field when it does not parse). */
+    public static ImageLocation parse(String field, String value) {
+        if (value == null || value.isBlank()) {
+            throw FerryException.invalidField(field, "is required");
+        }
+        try {
+            return ImageLocation.parse(value);
+        } catch (dev.ferry.oci.OciFormatException e) {
+            ProblemType type = e instanceof dev.ferry.oci.UnsupportedTransportException
+                    ? ProblemType.UNSUPPORTED_TRANSPORT : ProblemType.INVALID_REFERENCE;
+            throw new FerryException(type, field + ": " + e.getMessage(),
+                    List.of(new FerryException.FieldError(field, e.getMessage())), e);
+        }
+    }
+
+    /** A source for {@code location}; {@code prefix} is the access fields' prefix ({@code src} or empty). */
+    public Supplier<ImageSource> source(String field, ImageLocation location, AccessOptions options, String prefix) {
+        if (location instanceof ImageLocation.Docker d) {
+            RegistryAccess a = access.forReference(d.reference(), options, prefix, dev.ferry.security.Action.READ);
+            RegistrySource s = new RegistrySource(registry, a, d.reference());
+            return () -> s;
+        }
+        String name = location.transportName();
+        int limit = config.limits().manifestBytes();
+        if (location instanceof ImageLocation.OciLayout o) {
+            Path dir = roots.confine(field, "oci", o.path());
+            return () -> new OciLayoutSource(dir, o.reference(), name, files, roots, limit);
+        }
+        if (location instanceof ImageLocation.Dir d) {
+            Path dir = roots.confine(field, "dir", d.path());
+            return () -> new DirSource(dir, name, files, roots, limit);
+        }
+        throw unsupported(field, location);
+    }
+
+    /** A destination for {@code location}; {@code prefix} is the access fields' prefix ({@code dest} or empty). */
+    public Supplier<ImageDestination> destination(String field, ImageLocation location, AccessOptions options, String prefix) {
+        if (location instanceof ImageLocation.Docker d) {
+            RegistryAccess a = access.forReference(d.reference(), options, prefix, dev.ferry.security.Action.WRITE);
+            RegistryDestination dst = new RegistryDestination(registry, a, d.reference(), flights);
+            return () -> dst;
+        }
+        String name = location.transportName();
+        if (location instanceof ImageLocation.OciLayout o) {
+            Path dir = roots.confine(field, "oci", o.path());
+            return () -> new OciLayoutDestination(dir, o.reference(), name, files, roots, config.limits().manifestBytes());
+        }
+        if (location instanceof ImageLocation.Dir d) {
+            Path dir = roots.confine(field, "dir", d.path());
+            return () -> new DirDestination(dir, name, files, roots);
+        }
+        throw unsupported(field, location);
+    }
+
+    private static FerryException unsupported(String field, ImageLocation location) {
+        String why;
+        if (location instanceof ImageLocation.ContainersStorage) {
+            why = "containers-storage: is not supported: Ferry does not open podman's storage (its locks and layer"
+                    + " store belong to podman); use docker-daemon: with FERRY_DOCKER_HOST pointing at podman's API socket";
+        } else {
+            why = "the " + location.transport() + ": transport is not supported here";
+        }
+        return new FerryException(ProblemType.UNSUPPORTED_TRANSPORT, field + ": " + why,
+                List.of(new FerryException.FieldError(field, why)), null);
+    }
+}
