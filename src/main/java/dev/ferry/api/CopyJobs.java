@@ -10,6 +10,7 @@ import dev.ferry.oci.ImageLocation;
 import dev.ferry.storage.Transports;
 import dev.ferry.transfer.ImageDestination;
 import dev.ferry.transfer.ImageSource;
+import io.vertx.core.Future;
 import java.util.function.Supplier;
 import dev.ferry.oci.Platform;
 import dev.ferry.transfer.CopyOptions;
@@ -45,9 +46,14 @@ public class CopyJobs implements JobWorkFactory {
         ImageLocation src = Transports.parse("source", r.source());
         ImageLocation dst = Transports.parse("destination", r.destination());
         Supplier<ImageSource> source = transports.source("source", src, r.sourceAccess(), "src");
-        Supplier<ImageDestination> destination = transports.destination("destination", dst, r.destinationAccess(), "dest");
+        Supplier<Future<ImageDestination>> destination = transports.destination("destination", dst, r.destinationAccess(),
+                "dest", src);
         CopyOptions options = options(r);
-        JobWork work = ctx -> copier.copy(source.get(), destination.get(), options, new JobCopyListener(ctx), ctx.cancellation())
+        if (options.all() && dst instanceof ImageLocation.DockerArchive) {
+            throw FerryException.invalidField("all", "a docker-archive holds one image: copy one platform, or use oci-archive");
+        }
+        JobWork work = ctx -> destination.get().compose(d -> copier.copy(source.get(), d, options, new JobCopyListener(ctx),
+                        ctx.cancellation()))
                 .map(result -> (JsonNode) json.valueToTree(result));
         return new JobPlan(StoredRequests.of(json, r), work);
     }
@@ -69,7 +75,11 @@ public class CopyJobs implements JobWorkFactory {
             throw FerryException.invalidField("imageParallelCopies", "must be between 1 and 64");
         }
         Platform platform = RequestFields.platform(config.platform(), r.overrideOs(), r.overrideArch(), r.overrideVariant());
-        return new CopyOptions(all, platform, parallel);
+        String format = r.format();
+        if (format != null && !"oci".equals(format)) {
+            throw FerryException.invalidField("format", "must be oci (v2s2 conversion is not supported: Ferry keeps Docker manifests as they are)");
+        }
+        return new CopyOptions(all, platform, parallel, format, Boolean.TRUE.equals(r.preserveDigests()));
     }
 
     @Override

@@ -246,7 +246,12 @@ public sealed interface ImageLocation {
             case "containers-storage":
                 return new ContainersStorage(rest);
             default:
-                return new Docker(ImageReference.parse(s));
+                try {
+                    return new Docker(ImageReference.parse(s));
+                } catch (UnsupportedTransportException e) {
+                    throw new UnsupportedTransportException(e.transport(), "unsupported transport \"" + e.transport() + "\" in \""
+                            + s + "\": Ferry supports " + KNOWN, true);
+                }
         }
     }
 

@@ -103,7 +103,13 @@ final class LocalFiles {
 
             @Override
             public void reset() {
-                file.close().onComplete(ar -> fs().delete(tmp.toString()));
+                Future<Void> closed;
+                try {
+                    closed = file.close();
+                } catch (IllegalStateException alreadyClosed) {
+                    closed = Future.succeededFuture();
+                }
+                closed.onComplete(ar -> fs().delete(tmp.toString()));
             }
         };
     }

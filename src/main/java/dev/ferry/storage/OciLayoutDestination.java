@@ -134,6 +134,11 @@ final class OciLayoutDestination implements ImageDestination {
     }
 
     @Override
+    public boolean needsOci() {
+        return true;
+    }
+
+    @Override
     public String reference(Digest digest) {
         return ref != null ? ref : digest.toString();
     }

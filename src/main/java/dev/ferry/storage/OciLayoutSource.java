@@ -12,30 +12,26 @@ import dev.ferry.registry.BlobStream;
 import dev.ferry.registry.ManifestResult;
 import dev.ferry.transfer.ImageSource;
 import io.vertx.core.Future;
-import java.nio.file.Path;
 import java.util.List;
 
 /**
- * An OCI image layout directory as a source ({@code oci:PATH[:REF]}): {@code index.json} names the image by its
+ * An OCI image layout as a source: a directory ({@code oci:PATH[:REF]}) or a tar read in place
+ * ({@code oci-archive:PATH[:REF]}): {@code index.json} names the image by its
  * {@code org.opencontainers.image.ref.name} annotation (or is the only entry when no REF is given, as in
  * containers/image); manifests and blobs are files under {@code blobs/ALG/HEX}, manifests verified when read.
  */
 final class OciLayoutSource implements ImageSource {
     static final String REF_NAME = "org.opencontainers.image.ref.name";
 
-    private final Path dir;
+    private final Entries files;
     private final String ref;
     private final String describe;
-    private final LocalFiles files;
-    private final StorageRoots roots;
     private final int manifestLimit;
 
-    OciLayoutSource(Path dir, String ref, String describe, LocalFiles files, StorageRoots roots, int manifestLimit) {
-        this.dir = dir;
+    OciLayoutSource(Entries files, String ref, String describe, int manifestLimit) {
+        this.files = files;
         this.ref = ref;
         this.describe = describe;
-        this.files = files;
-        this.roots = roots;
         this.manifestLimit = manifestLimit;
     }
 
@@ -46,7 +42,7 @@ final class OciLayoutSource implements ImageSource {
 
     @Override
     public Future<ManifestResult> topManifest() {
-        return files.readBounded(dir.resolve("index.json"), manifestLimit, "index.json of " + describe).compose(raw -> {
+        return files.read("index.json", manifestLimit, "index.json of " + describe).compose(raw -> {
             ImageIndex index;
             try {
                 Manifest m = Manifest.parse(raw, MediaType.OCI_INDEX.value());
@@ -86,8 +82,7 @@ final class OciLayoutSource implements ImageSource {
     }
 
     private Future<ManifestResult> manifestFile(Digest digest, String mediaType) {
-        Path p = blobPath(digest);
-        return files.readBounded(p, manifestLimit, "manifest " + digest + " of " + describe).compose(raw -> {
+        return files.read(blobPath(digest), manifestLimit, "manifest " + digest + " of " + describe).compose(raw -> {
             if (!digest.matches(raw)) {
                 return Future.failedFuture(new FerryException(ProblemType.DIGEST_MISMATCH,
                         "reading manifest " + digest + " of " + describe + ": the file does not match its digest"));
@@ -98,10 +93,10 @@ final class OciLayoutSource implements ImageSource {
 
     @Override
     public Future<BlobStream> openBlob(Descriptor blob) {
-        return files.openStream(blobPath(blob.digest()), "blob " + blob.digest() + " of " + describe);
+        return files.open(blobPath(blob.digest()), "blob " + blob.digest() + " of " + describe);
     }
 
-    Path blobPath(Digest digest) {
-        return roots.within(dir, dir.resolve("blobs").resolve(digest.algorithm()).resolve(digest.hex()), "blob " + digest);
+    static String blobPath(Digest digest) {
+        return "blobs/" + digest.algorithm() + "/" + digest.hex();
     }
 }

@@ -76,8 +76,17 @@ public class ImageCopier {
         });
     }
 
-    private Future<CopyResult> copyPlanned(CopyPlan plan, ImageSource source, ImageDestination destination, CopyOptions o,
+    private Future<CopyResult> copyPlanned(CopyPlan planned, ImageSource source, ImageDestination destination, CopyOptions o,
                                            CopyListener listener, Cancellation cancellation) {
+        boolean toOci = "oci".equals(o.format()) || (o.format() == null && destination.needsOci());
+        CopyPlan plan = toOci ? ManifestConversion.toOci(planned, source.describe()) : planned;
+        boolean changed = plan != planned || !destination.capabilities().keepsDigests();
+        if (changed && o.preserveDigests()) {
+            return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.DIGESTS_WOULD_CHANGE,
+                    "copying " + source.describe() + " to " + destination.describe() + " would change digests ("
+                    + (plan != planned ? "its Docker manifests become OCI manifests" : "the destination keeps no manifest")
+                    + ") and preserveDigests is set"));
+        }
         RegistryAccess dstAccess = destination instanceof RegistryDestination rd ? rd.access() : null;
         BlobTransfer blobs = new BlobTransfer(source, destination, listener, cancellation, vertx,
                 config.transfer().blobRetries(), dstAccess == null ? null : dstAccess.retryDelay(), flights);
@@ -91,7 +100,7 @@ public class ImageCopier {
             return copyBlobs(blobs, listener, plan.blobs(), parallel)
                     .compose(v -> plan.index() == null ? Future.succeededFuture() : pushChildren(destination, listener, cancellation, plan.images()))
                     .compose(v -> put(destination, listener, cancellation, topManifest(plan), true))
-                    .map(d -> blobs.result(target));
+                    .map(d -> blobs.result(target).withDigestsChanged(changed));
         });
     }
 

@@ -77,6 +77,11 @@ public interface ImageDestination {
         return Future.succeededFuture();
     }
 
+    /** Whether the destination holds OCI manifests only (an OCI layout): Docker manifests are then converted. */
+    default boolean needsOci() {
+        return false;
+    }
+
     /** Where the top manifest went, for events ({@code 1}, a digest, or a path). */
     String reference(Digest digest);
 
