@@ -62,13 +62,25 @@ public class ImageCopier {
      */
     public Future<CopyResult> copy(ImageSource source, ImageDestination destination, CopyOptions o, CopyListener listener,
                                    Cancellation cancellation) {
-        Future<CopyResult> done;
+        Future<CopyPlan> plan;
         try {
-            done = CopyPlanner.plan(source, o.all(), platform(o))
-                    .compose(plan -> copyPlanned(plan, source, destination, o, listener, cancellation));
+            plan = CopyPlanner.plan(source, o.all(), platform(o));
         } catch (RuntimeException e) {
-            done = Future.failedFuture(e);
+            plan = Future.failedFuture(e);
         }
+        return copy(plan, source, destination, o, listener, cancellation);
+    }
+
+    /** As above, with the plan already made (export plans first, so a missing image is an error, not an empty tar). */
+    public Future<CopyResult> copy(Future<CopyPlan> plan, ImageSource source, ImageDestination destination, CopyOptions o,
+                                   CopyListener listener, Cancellation cancellation) {
+        Future<CopyResult> done = plan.compose(p -> {
+            try {
+                return copyPlanned(p, source, destination, o, listener, cancellation);
+            } catch (RuntimeException e) {
+                return Future.failedFuture(e);
+            }
+        });
         return done.transform(ar -> {
             Future<Void> finished = ar.succeeded() ? destination.commit() : destination.abort();
             return finished.transform(c -> source.close().transform(ignored ->
