@@ -84,7 +84,21 @@ final class EmitterWriteStream implements WriteStream<Buffer> {
     void reset() {
         if (!ended) {
             ended = true;
-            emitter.fail(new java.io.IOException("the export failed; the archive is incomplete"));
+            emitter.fail(new Incomplete());
+        }
+    }
+
+    /** Why a body was cut off (the cause is in the log line of the failed blob); no stack trace, it is expected. */
+    static final class Incomplete extends java.io.IOException {
+        private static final long serialVersionUID = 1L;
+
+        Incomplete() {
+            super("the export failed before the archive was complete; the response was cut off", null);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
         }
     }
 

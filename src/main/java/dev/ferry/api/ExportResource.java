@@ -24,6 +24,7 @@ import org.jboss.resteasy.reactive.RestMulti;
  */
 @Path("/api/v1/export")
 public class ExportResource {
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(ExportResource.class);
     private final Exports exports;
     private final FerryConfig config;
 
@@ -55,7 +56,10 @@ public class ExportResource {
                     cancellation.cancel();
                 }
             });
-            exports.stream(p, out, out::reset, cancellation).onFailure(t -> out.reset());
+            exports.stream(p, out, out::reset, cancellation).onFailure(t -> {
+                LOG.warnf("export of %s failed after streaming started: %s", p.image().transportName(), t.getMessage());
+                out.reset();
+            });
         }), p -> Map.of("Content-Disposition", List.of("attachment; filename=\"" + p.fileName() + "\"")));
     }
 }

@@ -93,6 +93,24 @@ class ExportTest {
     }
 
     @Test
+    void shouldCutTheResponseOffWhenABlobDoesNotMatchItsDigest() throws Exception {
+        try (dev.ferry.testing.RegistryProcess bad = dev.ferry.testing.RegistryProcess.anonymous()) {
+            TestImages.Image img = IMAGES.dockerImage(2, 200 * 1024, "linux", "amd64", null);
+            new RegistryPusher(bad.baseUrl()).push("export/corrupt", "v1", img);
+            String hex = img.layers().get(1).digest().substring(7);
+            Path data = bad.storageDir().resolve("docker/registry/v2/blobs/sha256/" + hex.substring(0, 2) + "/" + hex + "/data");
+            byte[] wrong = Files.readAllBytes(data);
+            wrong[wrong.length / 2] ^= 0x55; // same size, other content
+            Files.write(data, wrong);
+            Path file = Files.createTempFile("ferry-export-corrupt-", ".tar");
+            Run r = sh("curl -sS -o " + file + " '" + url("image=" + bad.hostPort() + "/export/corrupt:v1&format=docker-archive&tlsVerify=false") + "'");
+            assertTrue(r.exit() != 0, "curl must see a cut-off response, not a whole one: " + r.out());
+            Skopeo.Result read = Skopeo.run("inspect", "docker-archive:" + file);
+            assertTrue(read.exitCode() != 0, "the truncated archive must not read as an image");
+        }
+    }
+
+    @Test
     void shouldAnswerAProblemBeforeStreamingWhenTheImageIsMissingOrTheRequestIsBad() throws Exception {
         for (String[] c : List.of(
                 new String[] {"image=" + reg + "/export/missing:v1&format=oci-archive&tlsVerify=false", "404", "image-not-found"},
