@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs Ferry's whole test suite. Installs what the tests need (Debian's docker-registry, skopeo, openssl)
+# Runs Ferry's whole test suite. Installs what the tests need (Debian's docker-registry, skopeo, openssl, postgresql)
 # when it is missing, then runs every test with Maven against real registry processes on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,9 @@ need=()
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)   # test certificates for https registries
+# the PostgreSQL job store's tests start their own cluster (initdb in a temporary folder)
+command -v initdb >/dev/null 2>&1 || [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)  # PackagedOpenApiIT renders Swagger UI
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"
   sudo=""

@@ -1,7 +1,12 @@
 package dev.ferry.api;
 
 import dev.ferry.config.FerryConfig;
+import dev.ferry.delete.DeleteJobs;
+import dev.ferry.delete.DeleteRequest;
+import dev.ferry.error.RequestFields;
+import dev.ferry.job.JobPlan;
 import dev.ferry.job.JobService;
+import dev.ferry.security.Callers;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
@@ -33,7 +38,7 @@ public class DeleteResource {
         DeleteRequest r = RequestFields.body(body);
         String key = JobSubmission.idempotencyKey(idempotencyKey);
         JobPlan plan = deletes.plan(r);
-        JobService.Submitted submitted = jobs.submit("delete", Callers.current(), key, plan.storedRequest(), plan.work());
+        JobService.Submitted submitted = jobs.submit("delete", Callers.current(), key, plan);
         return JobSubmission.answer(jobs, submitted, JobSubmission.wait(prefer, config.jobs().maxWait()));
     }
 }

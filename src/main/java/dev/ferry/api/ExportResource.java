@@ -1,6 +1,7 @@
 package dev.ferry.api;
 
 import dev.ferry.config.FerryConfig;
+import dev.ferry.error.RequestFields;
 import dev.ferry.registry.AccessOptions;
 import dev.ferry.storage.Exports;
 import dev.ferry.transfer.Cancellation;

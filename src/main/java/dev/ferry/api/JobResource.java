@@ -5,11 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.error.FerryException;
 import dev.ferry.error.ProblemType;
 import dev.ferry.job.Job;
-import dev.ferry.job.JobEvent;
-import dev.ferry.job.JobEvents;
 import dev.ferry.job.JobService;
 import dev.ferry.job.JobState;
-import dev.ferry.job.JobStore;
+import dev.ferry.security.Callers;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -23,12 +21,13 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /** Jobs: list, read, cancel, and watch live over server-sent events. */
 @Path("/api/v1/jobs")
@@ -38,19 +37,15 @@ public class JobResource {
     private static final int MAX_LIMIT = 500;
 
     private final JobService jobs;
-    private final JobStore store;
-    private final JobEvents events;
     private final ObjectMapper json;
 
-    public JobResource(JobService jobs, JobStore store, JobEvents events, ObjectMapper json) {
+    public JobResource(JobService jobs, ObjectMapper json) {
         this.jobs = jobs;
-        this.store = store;
-        this.events = events;
         this.json = json;
     }
 
-    /** A page of jobs, newest first. */
-    public record JobPage(List<Job> items, int offset, int limit) {
+    /** A page of jobs, newest first; {@code total}: how many jobs match the filters in all. */
+    public record JobPage(List<Job> items, int offset, int limit, long total) {
     }
 
     @GET
@@ -71,7 +66,9 @@ public class JobResource {
         }
         int o = intParam("offset", offset, 0, Integer.MAX_VALUE);
         int l = intParam("limit", limit, 1, MAX_LIMIT);
-        return new JobPage(jobs.list(s, type == null ? null : type.toLowerCase(Locale.ROOT), Callers.jobsVisible(), o, l), o, l);
+        JobService.Page page = jobs.page(s, type == null ? null : type.toLowerCase(Locale.ROOT), Callers.jobsVisible(), o, l);
+        boolean admin = Callers.isAdmin();
+        return new JobPage(page.items().stream().map(j -> admin ? j : j.withoutLease()).toList(), o, l, page.total());
     }
 
     private static int intParam(String name, String value, int min, int max) {
@@ -90,14 +87,18 @@ public class JobResource {
     @Path("/{id}")
     @Produces(MediaType.APPLICATION_JSON)
     public Job get(@PathParam("id") String id) {
-        return find(id);
+        Job job = find(id);
+        return Callers.isAdmin() ? job : job.withoutLease();
     }
 
+    /** 200 with the job once it has stopped; 202 with {@code cancelRequested} while it is still stopping. */
     @DELETE
     @Path("/{id}")
     @Produces(MediaType.APPLICATION_JSON)
-    public Job cancel(@PathParam("id") String id) {
-        return jobs.cancel(find(id));
+    public Response cancel(@PathParam("id") String id) {
+        Job job = jobs.cancel(find(id));
+        Job shown = Callers.isAdmin() ? job : job.withoutLease();
+        return Response.status(job.state().isTerminal() ? 200 : 202).entity(shown).build();
     }
 
     private Job find(String id) {
@@ -110,7 +111,9 @@ public class JobResource {
 
     /**
      * The job's events: without Last-Event-ID, every recorded event from the first (a job snapshot), then live
-     * ones; with it, a job snapshot, then the events after that id. Ends after the terminal job event.
+     * ones, whichever replica runs the job; with it, a job snapshot (carrying that id), then the events after it.
+     * Ends after the terminal job event. A Last-Event-ID at or past the end of a job that has ended answers 204 No
+     * Content, which tells an EventSource to stop reconnecting.
      */
     @GET
     @Path("/{id}/events")
@@ -128,60 +131,38 @@ public class JobResource {
             } catch (NumberFormatException e) {
                 throw new FerryException(ProblemType.INVALID_REQUEST, "Last-Event-ID must be an event id of this stream");
             }
+            long last = jobs.lastEventSeq(id);
+            if (after >= last && jobs.find(id, null).orElse(job).state().isTerminal()) {
+                throw new NoMoreEvents();
+            }
+            // an id this stream never sent: go on from the last one it did
+            after = Math.min(after, last);
         }
         long from = after;
         return Multi.createFrom().<OutboundSseEvent>emitter(em -> {
-            Object lock = new Object();
-            List<JobEvent> buffered = new ArrayList<>();
-            boolean[] replaying = {true};
-            long[] lastSent = {from};
-            boolean[] ended = {false};
-            Runnable[] unsubscribe = {() -> { }};
-            java.util.function.Consumer<JobEvent> send = e -> {
-                if (ended[0] || e.seq() <= lastSent[0]) {
-                    return;
-                }
-                em.emit(sse.newEventBuilder().name(e.kind()).id(Long.toString(e.seq()))
-                        .mediaType(MediaType.TEXT_PLAIN_TYPE).data(String.class, write(e.data())).build());
-                lastSent[0] = e.seq();
-                if (e.isTerminal()) {
-                    ended[0] = true;
-                    unsubscribe[0].run();
-                    em.complete();
-                }
-            };
-            unsubscribe[0] = events.subscribe(id, e -> {
-                synchronized (lock) {
-                    if (replaying[0]) {
-                        buffered.add(e);
-                    } else {
-                        send.accept(e);
-                    }
-                }
-            });
-            em.onTermination(() -> unsubscribe[0].run());
-            events.flush();
-            List<JobEvent> recorded = store.events(id, from);
-            Job now = jobs.find(id, null).orElse(job);
-            synchronized (lock) {
-                if (from > 0) {
-                    em.emit(sse.newEventBuilder().name("job").id(Long.toString(from))
-                            .mediaType(MediaType.TEXT_PLAIN_TYPE).data(String.class, write(jobs.snapshotOf(now))).build());
-                }
-                recorded.forEach(send);
-                buffered.forEach(send);
-                buffered.clear();
-                replaying[0] = false;
-                if (!ended[0] && now.state().isTerminal()) {
-                    // ended, but its terminal event was not recorded (a crash between the two writes)
-                    em.emit(sse.newEventBuilder().name("job").id(Long.toString(Math.max(lastSent[0], store.lastEventSeq(id))))
-                            .mediaType(MediaType.TEXT_PLAIN_TYPE).data(String.class, write(jobs.snapshotOf(now))).build());
-                    ended[0] = true;
-                    unsubscribe[0].run();
-                    em.complete();
-                }
+            if (from > 0) {
+                Job now = jobs.find(id, null).orElse(job);
+                em.emit(event(sse, "job", from, jobs.snapshotOf(now)));
             }
+            Runnable stop = jobs.follow(id, from, e -> em.emit(event(sse, e.kind(), e.seq(), e.data())), em::complete);
+            em.onTermination(stop);
         }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    }
+
+    private OutboundSseEvent event(Sse sse, String name, long seq, Object data) {
+        return sse.newEventBuilder().name(name).id(Long.toString(seq)).data(write(data)).build();
+    }
+
+    /** Nothing after the given Last-Event-ID, and the job has ended. */
+    static final class NoMoreEvents extends RuntimeException {
+        NoMoreEvents() {
+            super("no more events", null, false, false);
+        }
+    }
+
+    @ServerExceptionMapper
+    public Response noMoreEvents(NoMoreEvents e) {
+        return Response.noContent().build();
     }
 
     private String write(Object data) {

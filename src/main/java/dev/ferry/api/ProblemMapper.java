@@ -39,7 +39,7 @@ public class ProblemMapper {
     }
 
     @ServerExceptionMapper
-    public Response store(dev.ferry.job.JobStore.StoreException e) {
+    public Response store(dev.ferry.job.StoreException e) {
         Log.errorf("job store: %s", e.getMessage());
         return response(ProblemType.STORE_UNAVAILABLE, "the job store is unavailable; try again", List.of());
     }
@@ -60,6 +60,10 @@ public class ProblemMapper {
     @ServerExceptionMapper
     public Response wrongType(MismatchedInputException e) {
         String field = path(e);
+        if (e.getOriginalMessage() != null && e.getOriginalMessage().startsWith("Trailing token")) {
+            return response(ProblemType.INVALID_REQUEST, "the request body has more after its JSON value; send exactly one JSON object",
+                    List.of());
+        }
         if (field.isEmpty()) {
             return response(ProblemType.INVALID_REQUEST, "the request body must be a JSON object", List.of());
         }
@@ -76,6 +80,20 @@ public class ProblemMapper {
                     List.of(new FerryException.FieldError(field, "invalid value")));
         }
         String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+        if (e instanceof com.fasterxml.jackson.core.exc.StreamConstraintsException) {
+            return response(ProblemType.INVALID_REQUEST, "the request body is nested more than " + StrictJson.MAX_DEPTH
+                    + " levels deep" + where, List.of());
+        }
+        String original = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+        java.util.regex.Matcher duplicate = java.util.regex.Pattern.compile("Duplicate field '(.{1,64})'").matcher(original);
+        if (duplicate.find()) {
+            String field = duplicate.group(1);
+            return response(ProblemType.INVALID_REQUEST, "duplicate field \"" + field + "\"" + where,
+                    List.of(new FerryException.FieldError(field, "given more than once")));
+        }
+        if (original.contains("Invalid UTF-8")) {
+            return response(ProblemType.INVALID_REQUEST, "the request body is not valid UTF-8" + where, List.of());
+        }
         return response(ProblemType.INVALID_REQUEST, "the request body is not valid JSON" + where, List.of());
     }
 

@@ -3,6 +3,7 @@ package dev.ferry.api;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.error.FerryException;
 import dev.ferry.error.ProblemType;
+import dev.ferry.error.RequestFields;
 import dev.ferry.inspect.InspectOptions;
 import dev.ferry.inspect.InspectResult;
 import dev.ferry.inspect.InspectService;
@@ -45,9 +46,9 @@ public class ReadResource {
             InspectRequest r = RequestFields.body(body);
             ImageReference image = RequestFields.image("image", r.image());
             RegistryAccess a = access.forReference(image, r.access(), "");
-            InspectOptions o = new InspectOptions(image, a, Boolean.TRUE.equals(r.raw()), Boolean.TRUE.equals(r.config()),
-                    Boolean.TRUE.equals(r.noTags()), platform(r));
-            return inspect.inspect(o);
+            Platform platform = platform(r);
+            return registry.withinDeadline("inspect " + image, scope -> inspect.inspect(new InspectOptions(image, a.within(scope),
+                    Boolean.TRUE.equals(r.raw()), Boolean.TRUE.equals(r.config()), Boolean.TRUE.equals(r.noTags()), platform)));
         }).map(ReadResource::toResponse);
     }
 
@@ -71,7 +72,8 @@ public class ReadResource {
             ListTagsRequest r = RequestFields.body(body);
             ImageReference repo = RequestFields.repository("repository", r.repository());
             RegistryAccess a = access.forReference(repo, r.access(), "");
-            return registry.tagList(a, repo).map(tags -> new ListTagsResponse(repo.name(), tags));
+            return registry.withinDeadline("list-tags " + repo.name(), scope -> registry.tagList(a.within(scope), repo))
+                    .map(tags -> new ListTagsResponse(repo.name(), tags));
         });
     }
 

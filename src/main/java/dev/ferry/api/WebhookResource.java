@@ -1,5 +1,6 @@
 package dev.ferry.api;
 
+import dev.ferry.webhook.WebhookPromotions;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;

@@ -177,6 +177,12 @@ public interface FerryConfig {
 
         /** PEM file with the CA certificates that this registry's TLS certificate chains to. */
         Optional<String> caFile();
+
+        /**
+         * Jobs touching this registry (as source or destination) that run at once across all replicas on the same
+         * store; more wait in the queue. Unset: no cap. Set the same value on every replica.
+         */
+        java.util.OptionalInt maxConcurrentJobs();
     }
 
     interface Http {
@@ -217,6 +223,22 @@ public interface FerryConfig {
         /** How long a registry's discovered scheme and auth challenge are remembered. */
         @WithDefault("5m")
         Duration pingCacheTtl();
+
+        /**
+         * A request fails (and is retried like any timeout) when the registry sends no response headers this long
+         * after the request was sent; with {@link #idleTimeout()} between chunks and {@link #connectTimeout()}, it
+         * bounds how long a registry that accepts connections but never answers can hold a job.
+         */
+        @WithDefault("30s")
+        Duration firstByteTimeout();
+
+        /**
+         * The deadline of every synchronous call (inspect, list-tags, the planning step of a delete): however the
+         * registry misbehaves, the caller gets an answer within this time, a 504 registry-timeout naming the
+         * registry and the step it was waiting for, and every request of the call is aborted.
+         */
+        @WithDefault("30s")
+        Duration synchronousDeadline();
     }
 
     interface Limits {
@@ -322,5 +344,85 @@ public interface FerryConfig {
          */
         @WithDefault("8589934592")
         long spoolCapBytes();
+    }
+
+    /**
+     * Where jobs, their events and their leases are kept. The embedded H2 file under {@code data-dir} is the
+     * default and needs no database server (one replica). PostgreSQL lets several replicas share one queue.
+     */
+    Store store();
+
+    interface Store {
+        /**
+         * {@code h2} (embedded, the default) or {@code postgresql}; environment {@code FERRY_STORE}. Pool sizes:
+         * {@code quarkus.datasource.jdbc.max-size} (H2, default 16) and
+         * {@code quarkus.datasource."postgresql".jdbc.max-size} (default 16 per replica).
+         */
+        @WithDefault("h2")
+        String kind();
+
+        /** PostgreSQL only: e.g. {@code jdbc:postgresql://db:5432/ferry}; environment {@code FERRY_STORE_JDBC_URL}. */
+        Optional<String> jdbcUrl();
+
+        /** PostgreSQL user; environment {@code FERRY_STORE_USERNAME}. */
+        Optional<String> username();
+
+        /** PostgreSQL password; environment {@code FERRY_STORE_PASSWORD}. Prefer {@code password-file}. */
+        Optional<String> password();
+
+        /** File whose first line is the PostgreSQL password; environment {@code FERRY_STORE_PASSWORD_FILE}. */
+        Optional<String> passwordFile();
+
+        /**
+         * This replica's name in job records ({@code owner}); default: host name plus a random suffix, new at
+         * every start (a restarted replica never mistakes an old lease for its own).
+         */
+        Optional<String> replicaId();
+
+        /** How long a claimed job stays this replica's without a heartbeat; then any replica may take it over. */
+        @WithDefault("30s")
+        Duration lease();
+
+        /** How often a replica renews the leases of the jobs it runs (well under {@code lease}). */
+        @WithDefault("5s")
+        Duration heartbeat();
+
+        /**
+         * How often a replica looks for queued jobs it could run, expired leases, and cancel requests made on other
+         * replicas (jobs accepted by this replica start at once).
+         */
+        @WithDefault("1s")
+        Duration pollInterval();
+
+        /** Runs a job may start (the first included) before it is failed: a job that keeps killing its owner stops. */
+        @WithDefault("5")
+        int maxAttempts();
+
+        /**
+         * On shutdown (SIGTERM): how long running jobs may go on to finish; the rest are handed back to the queue at
+         * once, for another replica (or this one after its restart) to resume.
+         */
+        @WithDefault("20s")
+        Duration shutdownGrace();
+
+        /**
+         * AES key (base64 of 16, 24 or 32 bytes) that encrypts the credentials of a job's request at rest, so that
+         * any replica holding the same key can resume it; environment {@code FERRY_STORE_SECRET_KEY}. Without a key
+         * credentials are never stored and such a job cannot be resumed ({@code job-not-resumable}).
+         */
+        Optional<String> secretKey();
+
+        /** File whose first line is {@code secret-key}; environment {@code FERRY_STORE_SECRET_KEY_FILE}. */
+        Optional<String> secretKeyFile();
+
+        /**
+         * Earlier keys, still accepted to decrypt (base64, comma-separated), for key rotation: put the new key in
+         * {@code secret-key}, the old one here, roll every replica, and drop it once old jobs have ended.
+         */
+        Optional<List<String>> previousSecretKeys();
+
+        /** Finished jobs (and their events) are purged this long after they ended. */
+        @WithDefault("7d")
+        Duration retention();
     }
 }

@@ -50,6 +50,13 @@ public record ImageReference(String registry, String repository, String tag, Dig
             throw new OciFormatException("invalid registry \"" + registry
                     + "\": expected a host name, IPv4 address or [IPv6] address, optionally followed by :port");
         }
+        int portColon = registry.lastIndexOf(':');
+        if (portColon > registry.lastIndexOf(']')) {
+            String port = registry.substring(portColon + 1);
+            if (port.length() > 5 || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+                throw new OciFormatException("invalid registry \"" + abbreviate(registry) + "\": the port must be between 1 and 65535");
+            }
+        }
         if (DOCKER_HUB_LEGACY.equals(registry)) {
             registry = DOCKER_HUB;
         }

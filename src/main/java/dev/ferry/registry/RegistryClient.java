@@ -40,6 +40,11 @@ public class RegistryClient {
         this.json = json;
     }
 
+    /** See {@link RegistryTransport#withinDeadline}: a synchronous call, answered within the configured deadline. */
+    public <T> Future<T> withinDeadline(String what, java.util.function.Function<dev.ferry.registry.http.CallScope, Future<T>> call) {
+        return transport.withinDeadline(what, call);
+    }
+
     static String pullScope(ImageReference ref) {
         return "repository:" + ref.repository() + ":pull";
     }

@@ -62,13 +62,20 @@ public class ImageCopier {
      */
     public Future<CopyResult> copy(ImageSource source, ImageDestination destination, CopyOptions o, CopyListener listener,
                                    Cancellation cancellation) {
+        // a cancel resets every registry request of this copy at once, even one waiting for a silent registry
+        // (on the event loop: the canceller's thread goes on to wait for the job to end)
+        dev.ferry.registry.http.CallScope calls = dev.ferry.registry.http.CallScope.open();
+        Runnable unregister = cancellation.onCancel(() -> vertx.runOnContext(v -> calls.abort(new Cancellation.CancelledException())));
+        ImageSource s = source instanceof RegistrySource rs
+                ? new RegistrySource(registry, rs.access().within(calls), rs.reference()) : source;
+        ImageDestination d = destination instanceof RegistryDestination rd ? rd.within(calls) : destination;
         Future<CopyPlan> plan;
         try {
-            plan = CopyPlanner.plan(source, o.all(), platform(o));
+            plan = CopyPlanner.plan(s, o.all(), platform(o));
         } catch (RuntimeException e) {
             plan = Future.failedFuture(e);
         }
-        return copy(plan, source, destination, o, listener, cancellation);
+        return copy(plan, s, d, o, listener, cancellation).onComplete(ar -> unregister.run());
     }
 
     /** As above, with the plan already made (export plans first, so a missing image is an error, not an empty tar). */

@@ -35,6 +35,11 @@ public final class RegistryDestination implements ImageDestination {
         this.flights = flights;
     }
 
+    /** The same destination with every registry request inside {@code calls} (aborted together on cancel). */
+    public RegistryDestination within(dev.ferry.registry.http.CallScope calls) {
+        return new RegistryDestination(registry, access.within(calls), reference, flights);
+    }
+
     public ImageReference reference() {
         return reference;
     }

@@ -18,8 +18,8 @@ import javax.sql.DataSource;
 public class WebhookDeliveries {
     private final DataSource db;
 
-    public WebhookDeliveries(DataSource db) {
-        this.db = db;
+    public WebhookDeliveries(dev.ferry.job.Stores stores) {
+        this.db = stores.dataSource();
     }
 
     /** The job an earlier delivery of this event started, if any. */
@@ -32,7 +32,7 @@ public class WebhookDeliveries {
                 return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
             }
         } catch (SQLException e) {
-            throw new dev.ferry.job.JobStore.StoreException("reading webhook deliveries", e);
+            throw new dev.ferry.job.StoreException("reading webhook deliveries", e);
         }
     }
 
@@ -53,7 +53,7 @@ public class WebhookDeliveries {
             if ("23505".equals(e.getSQLState())) {
                 return false;
             }
-            throw new dev.ferry.job.JobStore.StoreException("recording a webhook delivery", e);
+            throw new dev.ferry.job.StoreException("recording a webhook delivery", e);
         }
     }
 }

@@ -176,6 +176,39 @@ class CopyJobTest {
     }
 
     @Test
+    void shouldSendOnlyEventIdAndDataLinesAndNeverReplayPastTheEnd() throws Exception {
+        JsonNode job = finished(Map.of("source", src + "/copyjob/app:v1", "destination", dest.hostPort() + "/copied/framing:v1"));
+        String url = base.toString() + "api/v1/jobs/" + job.get("id").asText() + "/events";
+        java.net.http.HttpResponse<String> raw = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).header("Accept", "text/event-stream").build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        for (String line : raw.body().split("\n")) {
+            assertTrue(line.isEmpty() || line.startsWith("event:") || line.startsWith("id:") || line.startsWith("data:"),
+                    "an SSE line that is not event/id/data: " + line);
+        }
+        List<SseClient.Event> events = SseClient.read(url, null, Duration.ofSeconds(20)).events();
+        String lastId = events.get(events.size() - 1).id();
+        SseClient.Stream atEnd = SseClient.read(url, lastId, Duration.ofSeconds(20));
+        assertEquals(204, atEnd.status(), "nothing after the terminal event: 204 tells an EventSource to stop");
+        assertTrue(atEnd.events().isEmpty());
+        SseClient.Stream past = SseClient.read(url, Long.toString(Long.parseLong(lastId) + 1000), Duration.ofSeconds(20));
+        assertEquals(204, past.status(), "an id past the end yields no invented ids and no second final event");
+        assertTrue(past.events().isEmpty());
+    }
+
+    @Test
+    void shouldReportTheTotalOfTheJobList() throws Exception {
+        finished(Map.of("source", src + "/copyjob/app:v1", "destination", dest.hostPort() + "/copied/total:v1"));
+        io.restassured.path.json.JsonPath all = given().get("/api/v1/jobs?limit=500").then().statusCode(200).extract().jsonPath();
+        int total = all.getInt("total");
+        assertTrue(total >= 1);
+        assertEquals(Math.min(total, 500), all.getList("items").size());
+        io.restassured.path.json.JsonPath one = given().get("/api/v1/jobs?limit=1").then().statusCode(200).extract().jsonPath();
+        assertEquals(1, one.getList("items").size());
+        assertTrue(one.getInt("total") >= total, "the total counts every job, not the page");
+    }
+
+    @Test
     void shouldMountBlobsWithinOneRegistryAndSayWhy() throws Exception {
         JsonNode job = finished(Map.of("source", src + "/copyjob/app:v1", "destination", src + "/copyjob/mounted:v1"));
         assertEquals(5, job.at("/progress/blobsMounted").asInt());

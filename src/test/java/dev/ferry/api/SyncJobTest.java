@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.sync.SyncJobs;
 import dev.ferry.testing.RegistryProcess;
 import dev.ferry.testing.RegistryPusher;
 import dev.ferry.testing.Skopeo;

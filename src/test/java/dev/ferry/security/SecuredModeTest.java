@@ -184,7 +184,12 @@ class SecuredModeTest {
         as(OTHER_OPERATOR).get("/api/v1/jobs/" + id + "/events").then().statusCode(404);
         List<String> theirs = as(OTHER_OPERATOR).get("/api/v1/jobs?limit=500").then().statusCode(200).extract().path("items.id");
         assertFalse(theirs.contains(id));
-        as(ADMIN).get("/api/v1/jobs/" + id).then().statusCode(200);
+        for (int i = 0; i < 100 && "queued".equals(as(ADMIN).get("/api/v1/jobs/" + id).path("state")); i++) {
+            Thread.sleep(100);
+        }
+        as(ADMIN).get("/api/v1/jobs/" + id).then().statusCode(200).body("owner", org.hamcrest.Matchers.notNullValue());
+        as(TEAM_A).get("/api/v1/jobs/" + id).then().statusCode(200).body("owner", org.hamcrest.Matchers.nullValue())
+                .body("leaseExpiresAt", org.hamcrest.Matchers.nullValue());
         List<String> all = as(ADMIN).get("/api/v1/jobs?limit=500").then().statusCode(200).extract().path("items.id");
         assertTrue(all.contains(id));
         List<String> mine = as(TEAM_A).get("/api/v1/jobs?limit=500").then().statusCode(200).extract().path("items.id");

@@ -32,6 +32,12 @@ public final class FerryProcess implements AutoCloseable {
      * @param workingDir the process's working directory, or null for this one
      */
     public static FerryProcess start(Path dataDir, Path workingDir, Path log) throws IOException, InterruptedException {
+        return start(dataDir, workingDir, log, java.util.Map.of());
+    }
+
+    /** As {@link #start(Path, Path, Path)}, with more environment (e.g. FERRY_STORE=postgresql). */
+    public static FerryProcess start(Path dataDir, Path workingDir, Path log, java.util.Map<String, String> env)
+            throws IOException, InterruptedException {
         String jar = Path.of(System.getProperty("ferry.jar", "target/quarkus-app/quarkus-run.jar")).toAbsolutePath().toString();
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -47,6 +53,7 @@ public final class FerryProcess implements AutoCloseable {
             pb.directory(workingDir.toFile());
         }
         pb.environment().put("FERRY_HTTP_TLS_HANDSHAKE_TIMEOUT", "500ms");
+        pb.environment().putAll(env);
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         FerryProcess f = new FerryProcess(pb.start(), port, log);
         f.awaitReady(Duration.ofSeconds(60));
@@ -80,6 +87,18 @@ public final class FerryProcess implements AutoCloseable {
     public String tail() throws IOException {
         List<String> lines = Files.readAllLines(log);
         return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    }
+
+    /** SIGTERM, and wait for the process to exit (graceful shutdown). */
+    public void terminate(Duration max) throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(max.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            kill();
+        }
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     /** SIGKILL: no shutdown hooks, nothing flushed. */

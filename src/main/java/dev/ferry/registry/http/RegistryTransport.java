@@ -79,13 +79,59 @@ public class RegistryTransport {
      * still names the server for the Host header, SNI and certificate checks): a name cannot be re-resolved to a
      * refused address between the check and the connection. Every request of this class goes through here.
      */
-    private Future<HttpClientRequest> request(HttpClient client, RequestOptions options, URI target, String action) {
-        return outbound.connectAddress(target, action).compose(server -> {
+    private Future<HttpClientRequest> request(HttpClient client, RequestOptions options, URI target, String action, CallScope scope,
+                                              boolean streamedBody) {
+        if (scope.isAborted()) {
+            return Future.failedFuture(scope.cause());
+        }
+        scope.step(action, target.getRawAuthority());
+        return scope.guard(outbound.connectAddress(target, action).compose(server -> {
             if (server != null) {
                 options.setServer(server);
             }
             return client.request(options);
+        })).compose(req -> {
+            if (scope.isAborted()) {
+                req.reset(0, scope.cause());
+                return Future.failedFuture(scope.cause());
+            }
+            Runnable untrack = scope.track(req);
+            req.response().onFailure(t -> untrack.run())
+                    .onSuccess(resp -> resp.end().onComplete(ended -> untrack.run()));
+            if (!streamedBody) {
+                awaitAnswer(req, action, target.getRawAuthority());
+            }
+            return Future.succeededFuture(req);
         });
+    }
+
+    /**
+     * Starts the first-byte timeout of a request whose body is sent: without response headers within
+     * {@code ferry.http.first-byte-timeout} the request is reset (and retried like any timeout).
+     */
+    private void awaitAnswer(HttpClientRequest req, String action, String host) {
+        Duration limit = config.http().firstByteTimeout();
+        long timer = vertx.setTimer(Math.max(1, limit.toMillis()), id -> req.reset(0, new TimeoutException(
+                action + ": " + host + " sent no response within " + limit.toMillis() + " ms (ferry.http.first-byte-timeout)")));
+        req.response().onComplete(ar -> vertx.cancelTimer(timer));
+    }
+
+    /**
+     * Runs a synchronous call ({@code what}, e.g. "inspect 127.0.0.1:5000/lab/app:1") in a scope with the
+     * synchronous-call deadline ({@code ferry.http.synchronous-deadline}): {@code call} MUST make every registry
+     * request through accesses {@link RegistryAccess#within within} the scope it is given. When the deadline passes
+     * first, the result is a 504 registry-timeout that names the registry and the step, and the requests are reset.
+     */
+    public <T> Future<T> withinDeadline(String what, java.util.function.Function<CallScope, Future<T>> call) {
+        CallScope scope = CallScope.withDeadline(vertx, config.http().synchronousDeadline(), what, "ferry.http.synchronous-deadline");
+        Future<T> result;
+        try {
+            result = scope.guard(call.apply(scope));
+        } catch (RuntimeException e) {
+            scope.close();
+            throw e;
+        }
+        return result.onComplete(ar -> scope.close());
     }
 
     @PreDestroy
@@ -99,12 +145,13 @@ public class RegistryTransport {
      * when the registry cannot be reached or a body exceeds its cap.
      */
     public Future<RegistryResponse> exchange(RegistryAccess access, RegistryCall call) {
-        return endpoint(access, call.action()).compose(ep -> authorizedExchange(ep, access, call, false));
+        access.scope().step(call.action(), access.endpoint());
+        return access.scope().guard(endpoint(access, call.action()).compose(ep -> authorizedExchange(ep, access, call, false)));
     }
 
     /** The base URL ({@code scheme://host[:port]}) that the registry answers on. */
     public Future<String> baseUrl(RegistryAccess access, String action) {
-        return endpoint(access, action).map(Endpoint::baseUrl);
+        return access.scope().guard(endpoint(access, action).map(Endpoint::baseUrl));
     }
 
     private Future<RegistryResponse> authorizedExchange(Endpoint ep, RegistryAccess access, RegistryCall call, boolean reauthenticated) {
@@ -225,7 +272,7 @@ public class RegistryTransport {
         }
         for (Challenge c : challenges) {
             if (c.isBearer()) {
-                return bearerToken(c, access, scope, action).map(token -> "Bearer " + token);
+                return access.scope().guard(bearerToken(c, access, scope, action)).map(token -> "Bearer " + token);
             }
         }
         if (credentials instanceof Credentials.Basic basic && challenges.stream().anyMatch(Challenge::isBasic)) {
@@ -298,7 +345,8 @@ public class RegistryTransport {
         String tokenAuth = access.credentials() instanceof Credentials.Basic basic ? basic.authorizationHeader() : null;
         RegistryCall call = new RegistryCall(HttpMethod.GET, url.toString(), headers, null, null,
                 action + " (fetching a token)", config.limits().smallBodyBytes());
-        return sendWithRetries(access, call, url.toString(), tokenAuth, 0).compose(resp -> {
+        // shared by every caller asking for this token at once: no one caller's abort may end it
+        return sendWithRetries(access.within(CallScope.NONE), call, url.toString(), tokenAuth, 0).compose(resp -> {
             if (resp.status() == 401 || resp.status() == 403) {
                 return Future.failedFuture(new FerryException(ProblemType.REGISTRY_UNAUTHORIZED,
                         action + ": the registry's token service refused the credentials (HTTP " + resp.status() + ")"));
@@ -349,7 +397,8 @@ public class RegistryTransport {
      * A non-2xx answer comes back as {@link RegistryStream#refused()} with its bounded error body.
      */
     public Future<RegistryStream> openStream(RegistryAccess access, RegistryCall call) {
-        return endpoint(access, call.action()).compose(ep -> authorizedOpen(ep, access, call, false));
+        access.scope().step(call.action(), access.endpoint());
+        return access.scope().guard(endpoint(access, call.action()).compose(ep -> authorizedOpen(ep, access, call, false)));
     }
 
     private Future<RegistryStream> authorizedOpen(Endpoint ep, RegistryAccess access, RegistryCall call, boolean reauthenticated) {
@@ -376,7 +425,8 @@ public class RegistryTransport {
         URI target = URI.create(url);
         boolean sameHost = originAuthority.equals(target.getRawAuthority());
         HttpClient client = clients.forHost(target.getRawAuthority(), access.tlsVerify());
-        return request(client, requestOptions(call, url, auth != null && sameHost ? auth : null), target, call.action())
+        return request(client, requestOptions(call, url, auth != null && sameHost ? auth : null), target, call.action(),
+                access.scope(), false)
                 .compose(req -> call.body() == null ? req.send() : req.send(call.body()))
                 .compose(resp -> {
                     int s = resp.statusCode();
@@ -445,19 +495,22 @@ public class RegistryTransport {
      * complete body).
      */
     public Future<RegistryResponse> upload(RegistryAccess access, RegistryCall call, long contentLength, BodyWriter body) {
-        return endpoint(access, call.action()).compose(ep -> {
+        return access.scope().guard(endpoint(access, call.action())).compose(ep -> {
             String url = absolute(ep, call);
             return authorization(ep.challenges(), access, call.scope(), call.action()).compose(auth -> {
                 RequestOptions options = requestOptions(call, url, auth);
                 options.putHeader("Content-Length", Long.toString(contentLength));
                 HttpClient client = clients.forHost(URI.create(url).getRawAuthority(), access.tlsVerify());
-                return request(client, options, URI.create(url), call.action()).compose(req -> {
+                return request(client, options, URI.create(url), call.action(), access.scope(), true).compose(req -> {
                     Future<HttpClientResponse> answer = req.response();
-                    return body.write(req)
-                            .compose(written -> answer)
+                    return access.scope().guard(body.write(req))
+                            .compose(written -> {
+                                awaitAnswer(req, call.action(), URI.create(url).getRawAuthority());
+                                return answer;
+                            })
                             .compose(resp -> read(resp, call, url));
                 });
-            }).recover(t -> Future.failedFuture(describe(t, call.action(), url)));
+            }).recover(t -> Future.failedFuture(access.scope().isAborted() ? access.scope().cause() : describe(t, call.action(), url)));
         });
     }
 
@@ -477,19 +530,23 @@ public class RegistryTransport {
     private <T> Future<T> retrying(RegistryAccess access, RegistryCall call, String url, int attempt,
                                    java.util.function.Supplier<Future<T>> once,
                                    java.util.function.Function<T, RegistryResponse> refusal) {
+        CallScope scope = access.scope();
         return once.get().transform(ar -> {
+            if (scope.isAborted()) {
+                return Future.failedFuture(scope.cause());
+            }
             if (ar.succeeded()) {
                 RegistryResponse refused = refusal.apply(ar.result());
                 if (refused != null && RetryPolicy.isRetryableStatus(refused.status()) && attempt < access.retries()) {
                     Duration wait = retryDelay(access, attempt + 1, refused.header("Retry-After"));
-                    return delay(wait).compose(v -> retrying(access, call, url, attempt + 1, once, refusal));
+                    return scope.delay(vertx, wait).compose(v -> retrying(access, call, url, attempt + 1, once, refusal));
                 }
                 return Future.succeededFuture(ar.result());
             }
             Throwable failure = ar.cause();
             if (isRetryable(failure) && attempt < access.retries()) {
                 Duration wait = retryDelay(access, attempt + 1, null);
-                return delay(wait).compose(v -> retrying(access, call, url, attempt + 1, once, refusal));
+                return scope.delay(vertx, wait).compose(v -> retrying(access, call, url, attempt + 1, once, refusal));
             }
             return Future.failedFuture(describe(failure, call.action(), url));
         });
@@ -510,7 +567,7 @@ public class RegistryTransport {
                 .setAbsoluteURI(url)
                 .setHeaders(headers)
                 .setIdleTimeout(config.http().idleTimeout().toMillis());
-        return request(client, options, target, call.action())
+        return request(client, options, target, call.action(), access.scope(), false)
                 .compose(req -> call.body() == null ? req.send() : req.send(call.body()))
                 .compose(resp -> read(resp, call, url))
                 .compose(resp -> {
@@ -596,12 +653,6 @@ public class RegistryTransport {
         return retryPolicy.delay(retry, retryAfter, Instant.now());
     }
 
-    private Future<Void> delay(Duration d) {
-        Promise<Void> p = Promise.promise();
-        vertx.setTimer(Math.max(1, d.toMillis()), id -> p.complete());
-        return p.future();
-    }
-
     private static boolean isRetryable(Throwable t) {
         if (t instanceof FerryException || t instanceof SSLException || t instanceof UnknownHostException) {
             return false;
@@ -610,13 +661,13 @@ public class RegistryTransport {
         return !(cause instanceof SSLException || cause instanceof UnknownHostException);
     }
 
-    private static FerryException describe(Throwable t, String action, String url) {
+    private FerryException describe(Throwable t, String action, String url) {
         if (t instanceof FerryException fe) {
             return fe;
         }
         String host = URI.create(url).getRawAuthority();
         if (isTimeout(t)) {
-            return new FerryException(ProblemType.REGISTRY_TIMEOUT, action + ": " + host + " did not answer in time", t);
+            return new FerryException(ProblemType.REGISTRY_TIMEOUT, timeoutDetail(t, action, host), t);
         }
         String why;
         if (t instanceof ConnectException || t.getCause() instanceof ConnectException) {
@@ -626,9 +677,36 @@ public class RegistryTransport {
         } else if (t instanceof SSLException || t.getCause() instanceof SSLException) {
             why = "TLS handshake failed (for a registry without TLS, set tlsVerify to false)";
         } else {
-            why = "connection failed (" + t.getClass().getSimpleName() + ")";
+            why = "connection failed" + reason(t);
         }
         return new FerryException(ProblemType.REGISTRY_UNREACHABLE, action + ": cannot reach " + host + ": " + why, t);
+    }
+
+    /** What went wrong in words, never a Java class name: " (connection reset)", or "" when unknown. */
+    private static String reason(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            String m = c.getMessage();
+            if (m != null && !m.isBlank() && m.length() <= 120 && !m.matches("(?s).*\\b[a-z]+(\\.[a-z0-9_]+)+\\.[A-Z]\\w*.*")
+                    && !m.contains("Exception")) {
+                return " (" + m.trim().toLowerCase(java.util.Locale.ROOT) + ")";
+            }
+        }
+        return "";
+    }
+
+    /** Which timeout fired, in the words of its configuration property. */
+    private String timeoutDetail(Throwable t, String action, String host) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof TimeoutException && c.getMessage() != null && c.getMessage().contains("(ferry.http.")) {
+                return c.getMessage();
+            }
+            if (c.getClass().getSimpleName().contains("ConnectTimeout")) {
+                return action + ": " + host + " accepted no connection within " + config.http().connectTimeout().toMillis()
+                        + " ms (ferry.http.connect-timeout)";
+            }
+        }
+        return action + ": " + host + " did not answer in time: nothing arrived for " + config.http().idleTimeout().toMillis()
+                + " ms (ferry.http.idle-timeout)";
     }
 
     private static boolean isTimeout(Throwable t) {

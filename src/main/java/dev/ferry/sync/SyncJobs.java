@@ -1,4 +1,4 @@
-package dev.ferry.api;
+package dev.ferry.sync;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -10,10 +10,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.ferry.error.FerryException;
 import dev.ferry.error.ProblemType;
+import dev.ferry.error.RequestFields;
 import dev.ferry.job.FailureWithResult;
 import dev.ferry.job.JobContext;
+import dev.ferry.job.JobCopyListener;
+import dev.ferry.job.JobPlan;
 import dev.ferry.job.JobWork;
 import dev.ferry.job.JobWorkFactory;
+import dev.ferry.job.StoredRequests;
 import dev.ferry.oci.Digest;
 import dev.ferry.oci.ImageReference;
 import dev.ferry.oci.OciFormatException;
@@ -87,7 +91,7 @@ public class SyncJobs implements JobWorkFactory {
         SyncSource s = new SyncSource(source.withTag(null).withDigest(null), srcAccess, refs, regex("tagRegex", r.tagRegex()),
                 semver("semver", r.semver()));
         SyncOptions checked = destinations(options, List.of(s), r.destinationAccess());
-        return new JobPlan(stored(r, null, List.of()), work(List.of(s), checked));
+        return new JobPlan(stored(r, null, List.of()), work(List.of(s), checked), StoredRequests.secrets(json, r));
     }
 
     /** skopeo's YAML source document as it is, with the destination and options from {@code r}. */
@@ -176,7 +180,7 @@ public class SyncJobs implements JobWorkFactory {
             throw new FerryException(ProblemType.INVALID_REQUEST, "the YAML document names no images");
         }
         SyncOptions checked = destinations(options, sources, r.destinationAccess());
-        return new JobPlan(stored(r, storedYaml, redacted), work(sources, checked));
+        return new JobPlan(stored(r, storedYaml, redacted), work(sources, checked), StoredRequests.secrets(json, r));
     }
 
     private JobWork work(List<SyncSource> sources, SyncOptions options) {

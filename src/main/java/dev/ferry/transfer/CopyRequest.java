@@ -1,4 +1,4 @@
-package dev.ferry.api;
+package dev.ferry.transfer;
 
 import dev.ferry.registry.AccessOptions;
 
@@ -35,11 +35,11 @@ public record CopyRequest(String source, String destination,
                 overrideVariant, imageParallelCopies, retryTimes, retryDelay, null);
     }
 
-    AccessOptions sourceAccess() {
+    public AccessOptions sourceAccess() {
         return new AccessOptions(srcCreds, srcRegistryToken, srcNoCreds, srcTlsVerify, retryTimes, retryDelay);
     }
 
-    AccessOptions destinationAccess() {
+    public AccessOptions destinationAccess() {
         return new AccessOptions(destCreds, destRegistryToken, destNoCreds, destTlsVerify, retryTimes, retryDelay);
     }
 

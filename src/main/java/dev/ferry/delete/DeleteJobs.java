@@ -1,12 +1,15 @@
-package dev.ferry.api;
+package dev.ferry.delete;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.error.FerryException;
 import dev.ferry.error.ProblemType;
+import dev.ferry.error.RequestFields;
+import dev.ferry.job.JobPlan;
 import dev.ferry.job.JobWork;
 import dev.ferry.job.JobWorkFactory;
+import dev.ferry.job.StoredRequests;
 import dev.ferry.oci.Digest;
 import dev.ferry.oci.ImageReference;
 import dev.ferry.registry.RegistryAccess;
@@ -32,7 +35,7 @@ import java.util.function.Supplier;
  */
 @ApplicationScoped
 public class DeleteJobs implements JobWorkFactory {
-    private static final Duration PLAN_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration PLAN_TIMEOUT = Duration.ofMinutes(10);
     private static final int MAX_LISTED_TAGS = 50;
 
     private final RegistryClient registry;
@@ -61,14 +64,20 @@ public class DeleteJobs implements JobWorkFactory {
             }
             ImageReference tagged = image;
             return new JobPlan(stored, ctx -> registry.manifestDelete(a, tagged, tagged.tag())
-                    .map(v -> result(null, tagged.tag(), List.of(tagged.tag()))));
+                    .map(v -> result(null, tagged.tag(), List.of(tagged.tag()))), StoredRequests.secrets(json, r));
         }
-        Digest digest = image.digest() != null ? image.digest()
-                : await(registry.manifestHead(a, image).map(head -> head == null ? null : head.digest()));
-        if (digest == null) {
-            throw new FerryException(ProblemType.IMAGE_NOT_FOUND, "deleting " + image + ": no such image");
-        }
-        List<String> removed = image.digest() == null ? tagsPointingAt(a, image, digest) : List.of();
+        // the planning step is a synchronous call: answered within the synchronous-call deadline
+        Planned planned = await(registry.withinDeadline("planning the delete of " + image, scope -> {
+            RegistryAccess within = a.within(scope);
+            Future<Digest> resolved = image.digest() != null ? Future.succeededFuture(image.digest())
+                    : registry.manifestHead(within, image).map(head -> head == null ? null : head.digest());
+            return resolved.compose(d -> d == null
+                    ? Future.failedFuture(new FerryException(ProblemType.IMAGE_NOT_FOUND, "deleting " + image + ": no such image"))
+                    : (image.digest() == null ? tagsPointingAt(within, image, d) : Future.succeededFuture(List.<String>of()))
+                            .map(tags -> new Planned(d, tags)));
+        }));
+        Digest digest = planned.digest();
+        List<String> removed = planned.tags();
         if (image.digest() == null && !Boolean.TRUE.equals(r.force())) {
             List<String> others = new ArrayList<>(removed);
             others.remove(image.tag());
@@ -82,7 +91,7 @@ public class DeleteJobs implements JobWorkFactory {
         }
         ImageReference repo = image;
         return new JobPlan(stored, ctx -> registry.manifestDelete(a, repo, digest.toString())
-                .map(v -> result(digest, digest.toString(), removed)));
+                .map(v -> result(digest, digest.toString(), removed)), StoredRequests.secrets(json, r));
     }
 
     private JsonNode result(Digest digest, String deleted, List<String> tagsRemoved) {
@@ -95,27 +104,34 @@ public class DeleteJobs implements JobWorkFactory {
         return out;
     }
 
-    /** Every tag of the repository whose manifest digest is {@code digest} (HEAD requests, 8 at a time). */
-    private List<String> tagsPointingAt(RegistryAccess a, ImageReference image, Digest digest) {
-        List<String> tags = await(registry.tagList(a, image));
-        List<String> matching = Collections.synchronizedList(new ArrayList<>());
-        List<Supplier<Future<?>>> checks = new ArrayList<>();
-        for (String tag : tags) {
-            checks.add(() -> registry.manifestHead(a, image.withDigest(null).withTag(tag)).map(head -> {
-                if (head != null && digest.equals(head.digest())) {
-                    matching.add(tag);
-                }
-                return head;
-            }));
-        }
-        await(BoundedParallel.run(checks, 8));
-        List<String> sorted = new ArrayList<>(matching);
-        Collections.sort(sorted);
-        return sorted;
+    /** The manifest a delete removes and the tags that point at it. */
+    private record Planned(Digest digest, List<String> tags) {
+    }
+
+    /** Every tag of the repository whose manifest digest is {@code digest} (HEAD requests, 8 at a time), sorted. */
+    private Future<List<String>> tagsPointingAt(RegistryAccess a, ImageReference image, Digest digest) {
+        return registry.tagList(a, image).compose(tags -> {
+            List<String> matching = Collections.synchronizedList(new ArrayList<>());
+            List<Supplier<Future<?>>> checks = new ArrayList<>();
+            for (String tag : tags) {
+                checks.add(() -> registry.manifestHead(a, image.withDigest(null).withTag(tag)).map(head -> {
+                    if (head != null && digest.equals(head.digest())) {
+                        matching.add(tag);
+                    }
+                    return head;
+                }));
+            }
+            return BoundedParallel.run(checks, 8).map(done -> {
+                List<String> sorted = new ArrayList<>(matching);
+                Collections.sort(sorted);
+                return sorted;
+            });
+        });
     }
 
     private static <T> T await(Future<T> f) {
         try {
+            // the synchronous-call deadline ends the planning first; this only guards against a lost future
             return f.toCompletionStage().toCompletableFuture().get(PLAN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException re) {

@@ -1,4 +1,4 @@
-package dev.ferry.api;
+package dev.ferry.sync;
 
 import dev.ferry.registry.AccessOptions;
 
@@ -25,11 +25,11 @@ public record SyncRequest(String source, String destination, Boolean scoped, Str
                           Boolean srcNoCreds, Boolean destNoCreds,
                           Integer retryTimes, String retryDelay, Integer imageParallelCopies, Integer parallelImages) {
 
-    AccessOptions sourceAccess() {
+    public AccessOptions sourceAccess() {
         return new AccessOptions(srcCreds, srcRegistryToken, srcNoCreds, srcTlsVerify, retryTimes, retryDelay);
     }
 
-    AccessOptions destinationAccess() {
+    public AccessOptions destinationAccess() {
         return new AccessOptions(destCreds, destRegistryToken, destNoCreds, destTlsVerify, retryTimes, retryDelay);
     }
 

@@ -1,4 +1,4 @@
-package dev.ferry.api;
+package dev.ferry.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,19 +12,19 @@ import java.util.List;
  * A job's request as stored and shown: null fields dropped, secrets removed and their names listed under
  * {@code redacted}; and the way back to a request after a restart, refused when secrets were removed.
  */
-final class StoredRequests {
-    static final List<String> SECRET_FIELDS = List.of("creds", "registryToken", "srcCreds", "destCreds",
+public final class StoredRequests {
+    public static final List<String> SECRET_FIELDS = List.of("creds", "registryToken", "srcCreds", "destCreds",
             "srcRegistryToken", "destRegistryToken");
 
     private StoredRequests() {
     }
 
-    static JsonNode of(ObjectMapper json, Object request) {
+    public static JsonNode of(ObjectMapper json, Object request) {
         return of(json, request, List.of());
     }
 
     /** As {@link #of(ObjectMapper, Object)}, also listing secrets removed elsewhere (e.g. from a YAML document). */
-    static ObjectNode of(ObjectMapper json, Object request, List<String> alsoRedacted) {
+    public static ObjectNode of(ObjectMapper json, Object request, List<String> alsoRedacted) {
         ObjectNode node = json.valueToTree(request);
         ArrayNode redacted = json.createArrayNode();
         for (String field : SECRET_FIELDS) {
@@ -41,12 +41,53 @@ final class StoredRequests {
         return node;
     }
 
-    static <T> T resume(ObjectMapper json, JsonNode stored, Class<T> type) {
+    /** The secret fields of a request that {@link #of} removes, with their values; null when there are none. */
+    public static ObjectNode secrets(ObjectMapper json, Object request) {
+        ObjectNode node = json.valueToTree(request);
+        ObjectNode out = json.createObjectNode();
+        for (String field : SECRET_FIELDS) {
+            JsonNode v = node.get(field);
+            if (v != null && !v.isNull()) {
+                out.set(field, v);
+            }
+        }
+        return out.isEmpty() ? null : out;
+    }
+
+    /**
+     * The stored request with its secrets put back (for a resume on any replica): the fields in {@code secrets}
+     * are restored and struck from {@code redacted}. Secrets that were not kept (e.g. inside a YAML document)
+     * stay listed, and the resume is refused as before.
+     */
+    public static ObjectNode withSecrets(JsonNode stored, ObjectNode secrets) {
+        ObjectNode copy = stored.deepCopy();
+        if (secrets == null) {
+            return copy;
+        }
+        JsonNode redacted = copy.get("redacted");
+        ArrayNode left = copy.arrayNode();
+        if (redacted != null) {
+            redacted.forEach(n -> {
+                if (!secrets.has(n.asText())) {
+                    left.add(n);
+                }
+            });
+        }
+        secrets.properties().forEach(e -> copy.set(e.getKey(), e.getValue()));
+        if (left.isEmpty()) {
+            copy.remove("redacted");
+        } else {
+            copy.set("redacted", left);
+        }
+        return copy;
+    }
+
+    public static <T> T resume(ObjectMapper json, JsonNode stored, Class<T> type) {
         return read(json, resumable(stored), type);
     }
 
     /** A copy of the stored request without its {@code redacted} list; refused when secrets were removed. */
-    static ObjectNode resumable(JsonNode stored) {
+    public static ObjectNode resumable(JsonNode stored) {
         ObjectNode copy = stored.deepCopy();
         JsonNode redacted = copy.remove("redacted");
         if (redacted != null && !redacted.isEmpty()) {
@@ -56,7 +97,7 @@ final class StoredRequests {
         return copy;
     }
 
-    static <T> T read(ObjectMapper json, ObjectNode request, Class<T> type) {
+    public static <T> T read(ObjectMapper json, ObjectNode request, Class<T> type) {
         try {
             return json.treeToValue(request, type);
         } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {

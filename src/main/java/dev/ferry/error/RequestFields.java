@@ -1,4 +1,4 @@
-package dev.ferry.api;
+package dev.ferry.error;
 
 import dev.ferry.error.FerryException;
 import dev.ferry.error.ProblemType;
@@ -8,25 +8,25 @@ import dev.ferry.oci.UnsupportedTransportException;
 import java.util.List;
 
 /** Validation of request fields shared by the resources, with errors that name the field. */
-final class RequestFields {
+public final class RequestFields {
     private RequestFields() {
     }
 
-    static <T> T body(T body) {
+    public static <T> T body(T body) {
         if (body == null) {
             throw new FerryException(ProblemType.INVALID_REQUEST, "a JSON request body is required");
         }
         return body;
     }
 
-    static String required(String field, String value) {
+    public static String required(String field, String value) {
         if (value == null || value.isBlank()) {
             throw FerryException.invalidField(field, "is required");
         }
         return value;
     }
 
-    static ImageReference image(String field, String value) {
+    public static ImageReference image(String field, String value) {
         try {
             return ImageReference.parse(required(field, value));
         } catch (OciFormatException e) {
@@ -34,7 +34,7 @@ final class RequestFields {
         }
     }
 
-    static ImageReference repository(String field, String value) {
+    public static ImageReference repository(String field, String value) {
         try {
             return ImageReference.parseRepository(required(field, value));
         } catch (OciFormatException e) {
@@ -42,7 +42,7 @@ final class RequestFields {
         }
     }
 
-    static String optionalToken(String field, String value) {
+    public static String optionalToken(String field, String value) {
         if (value != null && (value.isBlank() || value.length() > 64 || !value.matches("[A-Za-z0-9._-]+"))) {
             throw FerryException.invalidField(field, "must be a short word of letters, digits, '.', '_' or '-'");
         }
@@ -50,7 +50,7 @@ final class RequestFields {
     }
 
     /** skopeo's --override-os/arch/variant over the configured default (an arch override drops the default variant). */
-    static dev.ferry.oci.Platform platform(dev.ferry.config.FerryConfig.DefaultPlatform defaults, String overrideOs,
+    public static dev.ferry.oci.Platform platform(dev.ferry.config.FerryConfig.DefaultPlatform defaults, String overrideOs,
                                            String overrideArch, String overrideVariant) {
         String os = optionalToken("overrideOs", overrideOs);
         String arch = optionalToken("overrideArch", overrideArch);

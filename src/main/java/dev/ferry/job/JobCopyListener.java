@@ -1,4 +1,4 @@
-package dev.ferry.api;
+package dev.ferry.job;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.job.JobContext;
@@ -7,17 +7,17 @@ import dev.ferry.oci.Digest;
 import dev.ferry.transfer.CopyListener;
 
 /** Reports a copy as job events (blob, manifest) and progress counters. */
-final class JobCopyListener implements CopyListener {
+public final class JobCopyListener implements CopyListener {
     private final JobContext ctx;
 
     private final boolean addPlans;
 
-    JobCopyListener(JobContext ctx) {
+    public JobCopyListener(JobContext ctx) {
         this(ctx, false);
     }
 
     /** @param addPlans whether each copy's plan adds to the job's totals (several copies in one job) */
-    JobCopyListener(JobContext ctx, boolean addPlans) {
+    public JobCopyListener(JobContext ctx, boolean addPlans) {
         this.ctx = ctx;
         this.addPlans = addPlans;
     }

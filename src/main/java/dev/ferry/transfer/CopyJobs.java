@@ -1,17 +1,19 @@
-package dev.ferry.api;
+package dev.ferry.transfer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.error.FerryException;
+import dev.ferry.error.RequestFields;
+import dev.ferry.job.JobCopyListener;
+import dev.ferry.job.JobPlan;
 import dev.ferry.job.JobWork;
 import dev.ferry.job.JobWorkFactory;
 import dev.ferry.oci.ImageLocation;
 import dev.ferry.storage.Transports;
-import dev.ferry.transfer.ImageDestination;
-import dev.ferry.transfer.ImageSource;
 import io.vertx.core.Future;
 import java.util.function.Supplier;
+import dev.ferry.job.StoredRequests;
 import dev.ferry.oci.Platform;
 import dev.ferry.transfer.CopyOptions;
 import dev.ferry.transfer.ImageCopier;
@@ -55,7 +57,7 @@ public class CopyJobs implements JobWorkFactory {
         JobWork work = ctx -> destination.get().compose(d -> copier.copy(source.get(), d, options, new JobCopyListener(ctx),
                         ctx.cancellation()))
                 .map(result -> (JsonNode) json.valueToTree(result));
-        return new JobPlan(StoredRequests.of(json, r), work);
+        return new JobPlan(StoredRequests.of(json, r), work, StoredRequests.secrets(json, r));
     }
 
     private CopyOptions options(CopyRequest r) {

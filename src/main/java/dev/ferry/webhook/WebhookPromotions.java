@@ -1,9 +1,14 @@
-package dev.ferry.api;
+package dev.ferry.webhook;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.error.FerryException;
 import dev.ferry.error.ProblemType;
+import dev.ferry.error.RequestFields;
+import dev.ferry.job.JobPlan;
 import dev.ferry.job.JobService;
+import dev.ferry.security.Callers;
+import dev.ferry.transfer.CopyJobs;
+import dev.ferry.transfer.CopyRequest;
 import dev.ferry.webhook.DeliverySignature;
 import dev.ferry.webhook.Hooks;
 import dev.ferry.webhook.PromotionRule;
@@ -38,7 +43,7 @@ public class WebhookPromotions {
     private final Object submitting = new Object();
 
     /** The jobs of a delivery (new or from an earlier delivery of the same events) and whether any is new. */
-    record Outcome(List<String> jobs, int ignored, boolean anyNew) {
+    public record Outcome(List<String> jobs, int ignored, boolean anyNew) {
     }
 
     private record Match(PushedTag pushed, String registry, PromotionRule rule) {
@@ -52,7 +57,7 @@ public class WebhookPromotions {
         this.json = json;
     }
 
-    Outcome receive(String name, String hubSignature, String authorization, byte[] body) {
+    public Outcome receive(String name, String hubSignature, String authorization, byte[] body) {
         Hooks.Hook hook = hooks.find(name).orElseThrow(() -> new FerryException(ProblemType.HOOK_NOT_FOUND,
                 HOOK_NAME.matcher(name).matches() ? "no webhook named " + name + " is configured" : "no such webhook"));
         byte[] raw = body == null ? new byte[0] : body;
@@ -104,7 +109,7 @@ public class WebhookPromotions {
                     ignored++;
                     continue;
                 }
-                JobService.Submitted submitted = jobs.submit("copy", Callers.current(), null, plan.storedRequest(), plan.work());
+                JobService.Submitted submitted = jobs.submit("copy", Callers.current(), null, plan);
                 String id = submitted.job().id();
                 if (deliveries.record(hook.name(), m.pushed().eventKey(), id, Instant.now())) {
                     ids.add(id);
@@ -127,7 +132,7 @@ public class WebhookPromotions {
                 null, null, null, null, null, null, true, null, null, null, null, null, null, null, null, null);
     }
 
-    List<Hooks.Hook> all() {
+    public List<Hooks.Hook> all() {
         return hooks.all();
     }
 }

@@ -1,4 +1,4 @@
-package dev.ferry.api;
+package dev.ferry.delete;
 
 import dev.ferry.registry.AccessOptions;
 
@@ -12,7 +12,7 @@ import dev.ferry.registry.AccessOptions;
 public record DeleteRequest(String image, Boolean tlsVerify, String creds, String registryToken, Boolean noCreds,
                             Integer retryTimes, String retryDelay, Boolean force, Boolean tagOnly) {
 
-    AccessOptions access() {
+    public AccessOptions access() {
         return new AccessOptions(creds, registryToken, noCreds, tlsVerify, retryTimes, retryDelay);
     }
 

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Ferry's POST /api/v1/sync versus skopeo sync --preserve-digests for DISTINCT small images.
+
+Beside sync-bench.sh (one image under many tags, where every blob after the first already exists), this is
+the mirror case: TAGS tags of bench/app, each a different image with one LAYER_KB KiB layer of random bytes,
+synced into an empty registry. Run through sync-distinct-bench.sh (it builds the jar when missing).
+
+Per run, side by side in one script run: Ferry (embedded store, one warm JVM) syncs into a fresh registry,
+skopeo (a fresh process, as automation runs it) into another. Wall time and CPU-seconds: Ferry's from
+/proc/PID/stat (utime+stime delta over the run), skopeo's from getrusage(RUSAGE_CHILDREN). Every run is
+verified (each destination tag has the source digest). Prints medians and the Ferry/skopeo ratios.
+Environment: RUNS (5), TAGS (30), LAYER_KB (300), WARMUP (8), FERRY_JAR, JAVA_OPTS, JFR=FILE (record Ferry).
+"""
+import hashlib
+import json
+import os
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+RUNS = int(os.environ.get("RUNS", "5"))
+TAGS = int(os.environ.get("TAGS", "30"))
+LAYER_KB = int(os.environ.get("LAYER_KB", "300"))
+WARMUP = int(os.environ.get("WARMUP", "8"))
+JAR = os.environ["FERRY_JAR"]
+JAVA_OPTS = os.environ.get("JAVA_OPTS", "-Xmx256m -XX:+UseParallelGC").split()
+JFR = os.environ.get("JFR")
+work = tempfile.mkdtemp(prefix="sync-distinct.")
+procs = []
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def log(m):
+    print("[sync-distinct] " + m, file=sys.stderr, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def req(method, url, body=None, headers=None):
+    r = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(r, timeout=300) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def registry(name):
+    port = free_port()
+    d = os.path.join(work, name)
+    os.makedirs(d + "/storage")
+    with open(d + "/config.yml", "w") as f:
+        f.write("version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n"
+                "    rootdirectory: %s/storage\nhttp:\n  addr: 127.0.0.1:%d\n" % (d, port))
+    p = subprocess.Popen(["docker-registry", "serve", d + "/config.yml"], stdout=open(d + "/log", "w"), stderr=subprocess.STDOUT)
+    procs.append(p)
+    for _ in range(200):
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%d/v2/" % port, timeout=1)
+            break
+        except Exception:
+            time.sleep(0.05)
+    return "127.0.0.1:%d" % port, p
+
+
+def push(reg, repo, tag, layer):
+    def blob(data):
+        dg = "sha256:" + hashlib.sha256(data).hexdigest()
+        _, h, _ = req("POST", "http://%s/v2/%s/blobs/uploads/" % (reg, repo))
+        loc = h["Location"]
+        loc = loc if loc.startswith("http") else "http://" + reg + loc
+        st, _, _ = req("PUT", loc + ("&" if "?" in loc else "?") + "digest=" + dg, data, {"Content-Type": "application/octet-stream"})
+        assert st == 201
+        return dg
+    cfg = json.dumps({"architecture": "amd64", "os": "linux",
+                      "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}).encode()
+    m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": blob(cfg), "size": len(cfg)},
+                    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": blob(layer), "size": len(layer)}]}).encode()
+    st, _, _ = req("PUT", "http://%s/v2/%s/manifests/%s" % (reg, repo, tag), m, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    assert st == 201
+    return "sha256:" + hashlib.sha256(m).hexdigest()
+
+
+def verify(reg, digests):
+    for tag, dg in digests.items():
+        _, h, _ = req("HEAD", "http://%s/v2/mirror/app/manifests/%s" % (reg, tag), None,
+                      {"Accept": "application/vnd.oci.image.manifest.v1+json"})
+        if h.get("Docker-Content-Digest") != dg:
+            raise SystemExit("%s/mirror/app:%s is %s, expected %s" % (reg, tag, h.get("Docker-Content-Digest"), dg))
+
+
+def cpu(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        parts = f.read().rsplit(")", 1)[1].split()
+    return (int(parts[11]) + int(parts[12])) / TICK
+
+
+def main():
+    src, _ = registry("src")
+    digests = {}
+    for i in range(TAGS):
+        tag = "%d.%d.0" % (1 + i // 10, i % 10)
+        digests[tag] = push(src, "bench/app", tag, os.urandom(LAYER_KB * 1024))
+    log("source %s/bench/app: %d tags, each a distinct image of one %d KiB layer" % (src, TAGS, LAYER_KB))
+    port = free_port()
+    opts = list(JAVA_OPTS)
+    if JFR:
+        opts.append("-XX:StartFlightRecording=filename=%s,settings=profile" % JFR)
+    env = dict(os.environ, QUARKUS_HTTP_PORT=str(port), FERRY_DATA_DIR=os.path.join(work, "ferry-data"))
+    ferry = subprocess.Popen(["java"] + opts + ["-jar", JAR], env=env, stdout=open(work + "/ferry.log", "w"), stderr=subprocess.STDOUT)
+    procs.append(ferry)
+    for _ in range(600):
+        try:
+            if urllib.request.urlopen("http://127.0.0.1:%d/q/health/ready" % port, timeout=1).status == 200:
+                break
+        except Exception:
+            time.sleep(0.1)
+
+    def ferry_sync(dest):
+        body = json.dumps({"source": "docker://%s/bench/app" % src, "destination": "docker://%s/mirror" % dest,
+                           "srcTlsVerify": False, "destTlsVerify": False}).encode()
+        c0, t0 = cpu(ferry.pid), time.time()
+        st, _, b = req("POST", "http://127.0.0.1:%d/api/v1/sync" % port, body, {"Content-Type": "application/json", "Prefer": "wait=300"})
+        t1, c1 = time.time(), cpu(ferry.pid)
+        j = json.loads(b)
+        if j.get("state") != "succeeded":
+            raise SystemExit("ferry sync failed: %s" % b[:500])
+        return t1 - t0, c1 - c0
+
+    def skopeo_sync(dest):
+        home = tempfile.mkdtemp(dir=work)
+        env = dict(os.environ, HOME=home, XDG_RUNTIME_DIR=home, XDG_DATA_HOME=home, REGISTRY_AUTH_FILE=home + "/auth.json")
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.time()
+        subprocess.run(["skopeo", "--insecure-policy", "sync", "--src", "docker", "--dest", "docker", "--preserve-digests",
+                        "--src-tls-verify=false", "--dest-tls-verify=false", "%s/bench/app" % src, "%s/mirror" % dest],
+                       env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t1 = time.time()
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return t1 - t0, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+
+    log("warm-up: %d untimed Ferry syncs" % WARMUP)
+    for w in range(WARMUP):
+        d, p = registry("warm-%d" % w)
+        ferry_sync(d)
+        p.kill()
+    fw, fc, sw, sc = [], [], [], []
+    for r in range(RUNS):
+        fd, fp = registry("ferry-%d" % r)
+        sd, sp = registry("skopeo-%d" % r)
+        w, c = ferry_sync(fd)
+        verify(fd, digests)
+        fw.append(w)
+        fc.append(c)
+        w, c = skopeo_sync(sd)
+        verify(sd, digests)
+        sw.append(w)
+        sc.append(c)
+        log("run %d: ferry %.2f s wall, %.2f s CPU; skopeo %.2f s wall, %.2f s CPU" % (r + 1, fw[-1], fc[-1], sw[-1], sc[-1]))
+        fp.kill()
+        sp.kill()
+    med = statistics.median
+    print("sync of %d distinct images (one %d KiB layer each) into an empty registry, %d runs, median [min-max]:" % (TAGS, LAYER_KB, RUNS))
+    print("  ferry   wall %6.2f s [%.2f-%.2f]   CPU %5.2f s [%.2f-%.2f]" % (med(fw), min(fw), max(fw), med(fc), min(fc), max(fc)))
+    print("  skopeo  wall %6.2f s [%.2f-%.2f]   CPU %5.2f s [%.2f-%.2f]" % (med(sw), min(sw), max(sw), med(sc), min(sc), max(sc)))
+    print("  ratio ferry/skopeo: wall %.2fx, CPU %.2fx" % (med(fw) / med(sw), med(fc) / med(sc)))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate() if JFR and p.args[0] == "java" else p.kill()
+                p.wait()
+        if os.environ.get("KEEP") != "1":
+            shutil.rmtree(work, ignore_errors=True)
