@@ -337,13 +337,6 @@ public interface FerryConfig {
          * path transports are off until an administrator names a root. A relative path is taken inside the first root.
          */
         Optional<List<String>> roots();
-
-        /**
-         * Most bytes an import may spool to disk (under {@code data-dir/spool}) for what a format sends before Ferry
-         * can use it (a {@code docker-archive} whose {@code manifest.json} comes after its layers). Default 8 GiB.
-         */
-        @WithDefault("8589934592")
-        long spoolCapBytes();
     }
 
     /**

@@ -171,4 +171,17 @@ class LocalTransportsTest {
             assertEquals(0, s.count(), "nothing was written outside the roots");
         }
     }
+
+    @Test
+    void shouldRefuseAnArchiveWhoseEntriesPointOutside() throws Exception {
+        for (String entry : new String[] {"../x", "/etc/x", "blobs/../../x"}) {
+            Path tar = ROOT.resolve("evil-" + UUID.randomUUID() + ".tar");
+            byte[] content = "{}".getBytes();
+            byte[] member = dev.ferry.testing.TestImages.tarEntry(entry, content);
+            Files.write(tar, member);
+            JsonNode job = JSON.readTree(copy("oci-archive:" + tar, "docker://" + reg + "/local/evil:v1", Map.of()).asByteArray());
+            assertEquals("failed", job.path("state").asText(), job.toString());
+            assertEquals("urn:ferry:problem:path-not-allowed", job.path("error").path("type").asText(), job.toString());
+        }
+    }
 }

@@ -232,6 +232,11 @@ public final class TestImages {
         return this;
     }
 
+    /** A ustar archive holding one regular file named exactly {@code name} (for hostile names too). */
+    public static byte[] tarEntry(String name, byte[] content) {
+        return tarOf(name, content);
+    }
+
     /** A ustar archive holding one regular file. */
     static byte[] tarOf(String name, byte[] content) {
         byte[] h = new byte[512];
