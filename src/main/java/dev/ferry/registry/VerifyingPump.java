@@ -103,6 +103,9 @@ public final class VerifyingPump {
         s.endHandler(v -> onEnd());
         if (!upload.writeQueueFull()) {
             s.resume();
+        } else {
+            // the drain handler set for the stream this one replaces must resume this one, not the dead one
+            upload.drainHandler(v -> resumeCurrent());
         }
     }
 
@@ -150,9 +153,15 @@ public final class VerifyingPump {
         }
         held = buffer;
         if (upload.writeQueueFull()) {
-            ReadStream<Buffer> s = source.stream();
-            s.pause();
-            upload.drainHandler(v -> s.resume());
+            source.stream().pause();
+            upload.drainHandler(v -> resumeCurrent());
+        }
+    }
+
+    /** After the sink drained: the current source (a resumed download replaces the first) reads again. */
+    private void resumeCurrent() {
+        if (!done.future().isComplete()) {
+            source.stream().resume();
         }
     }
 
