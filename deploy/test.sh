@@ -10,7 +10,9 @@ command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)   # test certificates for https registries
 # the PostgreSQL job store's tests start their own cluster (initdb in a temporary folder)
 command -v initdb >/dev/null 2>&1 || [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
-command -v chromium >/dev/null 2>&1 || need+=(chromium)  # PackagedOpenApiIT renders Swagger UI
+command -v chromium >/dev/null 2>&1 || need+=(chromium)  # PackagedOpenApiIT renders Swagger UI; the dashboard's browser tests
+command -v node >/dev/null 2>&1 || need+=(nodejs npm)      # runs deploy/browser-test (playwright-core drives chromium)
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)  # kubectl kustomize renders deploy/kubernetes in a test
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"
   sudo=""
@@ -18,5 +20,8 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
 fi
+
+# The browser tests' npm packages (playwright-core only: it drives /usr/bin/chromium, no browser is downloaded).
+(cd deploy/browser-test && npm ci --no-audit --no-fund --loglevel=error)
 
 exec mvn -B -ntp verify "$@"

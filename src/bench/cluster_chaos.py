@@ -286,6 +286,7 @@ def sse(url, last_id=None, timeout=120):
         line = raw.decode().rstrip("\r\n")
         if not line:
             if "data" in ev:
+                ev["receivedAt"] = time.time()
                 events.append(ev)
             ev = {}
             continue
@@ -348,6 +349,9 @@ def main():
     jid = submit(replicas[0], "%s/sse/app:v1" % src, "%s/sse/app:v1" % dst)
     st, followed = sse(replicas[1].url("/api/v1/jobs/%s/events" % jid))
     ids_seq = [int(e["id"]) for e in followed]
+    import datetime
+    finished = datetime.datetime.fromisoformat(json.loads(followed[-1]["data"])["finishedAt"].replace("Z", "+00:00")).timestamp()
+    follow_latency = followed[-1]["receivedAt"] - finished
     first_state = json.loads(followed[0]["data"]).get("state")
     last_state = json.loads(followed[-1]["data"]).get("state")
     mid = ids_seq[len(ids_seq) // 2]
@@ -356,7 +360,9 @@ def main():
     results["sse"] = {"acceptedBy": "replica-1", "runBy": owner, "followedOn": "replica-2", "events": len(followed),
                       "first": first_state, "last": last_state, "contiguousIds": ids_seq == list(range(1, len(ids_seq) + 1)),
                       "replayOnReplica3FromId": mid,
-                      "replayMatches": [e for e in replay[1:]] == followed[ids_seq.index(mid) + 1:],
+                      "replayMatches": [dict((k, v) for k, v in e.items() if k != "receivedAt") for e in replay[1:]]
+                      == [dict((k, v) for k, v in e.items() if k != "receivedAt") for e in followed[ids_seq.index(mid) + 1:]],
+                      "terminalEventSeenOnOtherReplicaAfterSeconds": round(follow_latency, 3),
                       "digestEqual": dest_digest(dst, "sse/app") == big}
     log("sse: %s" % json.dumps(results["sse"]))
 

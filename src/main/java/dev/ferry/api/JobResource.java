@@ -38,6 +38,8 @@ public class JobResource {
 
     private final JobService jobs;
     private final ObjectMapper json;
+    @jakarta.inject.Inject
+    dev.ferry.metrics.EdgeMetrics metrics;
 
     public JobResource(JobService jobs, ObjectMapper json) {
         this.jobs = jobs;
@@ -144,7 +146,7 @@ public class JobResource {
                 Job now = jobs.find(id, null).orElse(job);
                 em.emit(event(sse, "job", from, jobs.snapshotOf(now)));
             }
-            Runnable stop = jobs.follow(id, from, e -> em.emit(event(sse, e.kind(), e.seq(), e.data())), em::complete);
+            Runnable stop = metrics.sseSubscribed(jobs.follow(id, from, e -> em.emit(event(sse, e.kind(), e.seq(), e.data())), em::complete));
             em.onTermination(stop);
         }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }

@@ -23,6 +23,9 @@ import jakarta.ws.rs.core.Response;
 public class WebhookResource {
     private final WebhookPromotions promotions;
 
+    @jakarta.inject.Inject
+    dev.ferry.metrics.EdgeMetrics metrics;
+
     public WebhookResource(WebhookPromotions promotions) {
         this.promotions = promotions;
     }
@@ -40,9 +43,16 @@ public class WebhookResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response receive(@PathParam("name") String name, @HeaderParam("X-Hub-Signature-256") String hubSignature,
                             @HeaderParam("Authorization") String authorization, byte[] body) {
-        WebhookPromotions.Outcome outcome = promotions.receive(name, hubSignature, authorization, body);
+        WebhookPromotions.Outcome outcome;
+        try {
+            outcome = promotions.receive(name, hubSignature, authorization, body);
+        } catch (dev.ferry.error.FerryException e) {
+            metrics.webhookDelivery(name, e.type().slug());
+            throw e;
+        }
+        metrics.webhookDelivery(name, outcome.anyNew() ? "promoted" : outcome.jobs().isEmpty() ? "ignored" : "redelivered");
         return Response.status(outcome.anyNew() ? 202 : 200)
-                .entity(new WebhookAccepted(outcome.jobs(), outcome.ignored()))
+                .entity(new WebhookAccepted(outcome.jobs(), outcome.ignored(), outcome.rejected()))
                 .build();
     }
 }

@@ -339,6 +339,22 @@ public interface FerryConfig {
         Optional<List<String>> roots();
     }
 
+    /** The web dashboard at {@code /}. */
+    Dashboard dashboard();
+
+    interface Dashboard {
+        /**
+         * Secured mode: the OpenID Connect client the dashboard signs in with (authorization code + PKCE), a public
+         * client of the provider in {@code quarkus.oidc.auth-server-url} whose redirect URI is Ferry's {@code /} and
+         * whose web origin is Ferry's. Unset: the dashboard asks for a pasted access token instead.
+         */
+        Optional<String> oidcClientId();
+
+        /** Scopes the dashboard asks for when it signs in. */
+        @WithDefault("openid")
+        String oidcScope();
+    }
+
     /**
      * Where jobs, their events and their leases are kept. The embedded H2 file under {@code data-dir} is the
      * default and needs no database server (one replica). PostgreSQL lets several replicas share one queue.

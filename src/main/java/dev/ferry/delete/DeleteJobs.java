@@ -73,10 +73,10 @@ public class DeleteJobs implements JobWorkFactory {
                     : registry.manifestHead(within, image).map(head -> head == null ? null : head.digest());
             return resolved.compose(d -> d == null
                     ? Future.failedFuture(new FerryException(ProblemType.IMAGE_NOT_FOUND, "deleting " + image + ": no such image"))
-                    : (image.digest() == null ? tagsPointingAt(within, image, d) : Future.succeededFuture(List.<String>of()))
-                            .map(tags -> new Planned(d, tags)));
+                    : tagsPointingAt(within, image, d).map(tags -> new Planned(d, tags)));
         }));
         Digest digest = planned.digest();
+        // by tag or by digest, deleting the manifest removes every tag that points at it: the result lists them all
         List<String> removed = planned.tags();
         if (image.digest() == null && !Boolean.TRUE.equals(r.force())) {
             List<String> others = new ArrayList<>(removed);

@@ -49,7 +49,8 @@ public class InspectService {
     public Future<InspectResult> inspect(InspectOptions o) {
         boolean wantsTags = !o.raw() && !o.config() && !o.noTags();
         Future<List<String>> tags = wantsTags ? repoTags(o) : Future.succeededFuture(List.of());
-        return registry.manifestGet(o.access(), o.image()).recover(t -> whyMissing(o, t)).compose(top -> {
+        return registry.requireTagMatchesDigest(o.access(), o.image()).compose(ref -> registry.manifestGet(o.access(), ref))
+                .recover(t -> whyMissing(o, t)).compose(top -> {
             if (o.raw() && !o.config()) {
                 return Future.succeededFuture(new InspectResult.Raw(top.raw(), rawContentType(top)));
             }

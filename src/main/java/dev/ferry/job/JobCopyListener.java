@@ -60,16 +60,19 @@ public final class JobCopyListener implements CopyListener {
     @Override
     public void bytes(Descriptor d, long n) {
         ctx.progress().bytes(n);
+        ctx.progress().blobBytes(d.digest().toString(), n);
     }
 
     @Override
     public void blobDone(Descriptor d) {
         ctx.progress().blobDone();
+        ctx.progress().blobEnded(d.digest().toString());
         ctx.event("blob", blob("done", d));
     }
 
     @Override
     public void blobFailed(Descriptor d, String why) {
+        ctx.progress().blobEnded(d.digest().toString());
         ctx.event("blob", blob("failed", d).put("reason", why));
     }
 

@@ -28,11 +28,20 @@ import java.util.function.Consumer;
 public class JobEvents {
     private final JobRepository store;
     private final ObjectMapper json;
+    /**
+     * How long the writer collects before it writes: a burst of blob events of a sync (7 per image) then costs a
+     * few commits, not one each. Subscribers in this process get events at once regardless; a store read waits
+     * at most this long ({@link #flush}).
+     */
+    static final long BATCH_WINDOW_MS = 50;
     private final BlockingQueue<Op> ops = new LinkedBlockingQueue<>();
     private final Thread writer;
     private volatile boolean closed;
     private final Map<String, Log_> open = new ConcurrentHashMap<>();
     private final Map<String, List<Consumer<JobEvent>>> subscribers = new ConcurrentHashMap<>();
+    /** Every event published here, also to CDI observers of {@code JobEvent} (metrics, job log lines); they must not block. */
+    @jakarta.inject.Inject
+    jakarta.enterprise.event.Event<JobEvent> published;
 
     /** A job's numbering and lease while this replica runs it. */
     private static final class Log_ {
@@ -132,6 +141,9 @@ public class JobEvents {
 
     /** Hands events (recorded elsewhere, or about to be) to this process's subscribers. */
     void publish(JobEvent event) {
+        if (published != null) {
+            published.fire(event);
+        }
         List<Consumer<JobEvent>> subs = subscribers.get(event.jobId());
         if (subs != null) {
             for (Consumer<JobEvent> s : subs) {
@@ -179,6 +191,14 @@ public class JobEvents {
                     return;
                 }
                 continue;
+            }
+            try {
+                // group commit: what arrives within the window goes out in the same transactions
+                Thread.sleep(BATCH_WINDOW_MS);
+            } catch (InterruptedException e) {
+                if (closed) {
+                    return;
+                }
             }
             ops.drainTo(batch);
             // Appends between two updates: one transaction per job (the order within a job is kept).

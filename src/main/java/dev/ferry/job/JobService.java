@@ -371,6 +371,10 @@ public class JobService {
                 ObjectNode data = progressData(now);
                 double seconds = (at - lastAt) / 1e9;
                 data.put("bytesPerSecond", seconds > 0 ? Math.round((now.bytesDone() - last.bytesDone()) / seconds) : 0);
+                Map<String, Long> blobs = a.progress.streamingBlobs();
+                if (!blobs.isEmpty()) {
+                    data.set("blobs", json.valueToTree(blobs));
+                }
                 events.append(a.claimed.id(), "progress", data);
                 if (++ticks % 4 == 0) {
                     events.write(() -> store.saveProgress(a.lease, now));

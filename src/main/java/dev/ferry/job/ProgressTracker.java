@@ -1,5 +1,8 @@
 package dev.ferry.job;
 
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -13,6 +16,8 @@ public final class ProgressTracker {
     final AtomicInteger blobsMounted = new AtomicInteger();
     final AtomicInteger blobsTotal = new AtomicInteger();
     final AtomicInteger retries = new AtomicInteger();
+    /** Bytes written so far of each blob that is streaming now, by digest. */
+    final Map<String, AtomicLong> streaming = new ConcurrentHashMap<>();
 
     public void planned(int blobs, long bytes) {
         blobsTotal.set(blobs);
@@ -44,6 +49,23 @@ public final class ProgressTracker {
         if (mounted) {
             blobsMounted.incrementAndGet();
         }
+    }
+
+    /** {@code n} more bytes of the blob {@code digest} (negative: a failed attempt undone). */
+    public void blobBytes(String digest, long n) {
+        streaming.computeIfAbsent(digest, k -> new AtomicLong()).addAndGet(n);
+    }
+
+    /** The blob is no longer streaming (done, failed or skipped). */
+    public void blobEnded(String digest) {
+        streaming.remove(digest);
+    }
+
+    /** Bytes written of each blob streaming now, by digest (sorted, for stable events). */
+    public Map<String, Long> streamingBlobs() {
+        Map<String, Long> out = new TreeMap<>();
+        streaming.forEach((d, n) -> out.put(d, n.get()));
+        return out;
     }
 
     public void retried() {

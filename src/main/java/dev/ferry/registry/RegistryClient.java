@@ -84,6 +84,30 @@ public class RegistryClient {
     }
 
     /**
+     * Checks a reference that names both a tag and a digest ({@code repo:1.3@sha256:...}): the tag must point at that
+     * digest (one HEAD), else it fails with reference-mismatch naming both digests. skopeo 1.9 refuses every such
+     * reference; Ferry takes one whose parts agree, and never silently drops the tag. Other references pass as they are.
+     */
+    public Future<ImageReference> requireTagMatchesDigest(RegistryAccess access, ImageReference ref) {
+        if (ref.tag() == null || ref.digest() == null) {
+            return Future.succeededFuture(ref);
+        }
+        ImageReference byTag = ref.withDigest(null);
+        return manifestHead(access, byTag).compose(head -> {
+            if (head == null) {
+                return Future.failedFuture(new FerryException(ProblemType.IMAGE_NOT_FOUND,
+                        "checking " + ref + ": tag " + ref.tag() + " does not exist in " + ref.name()));
+            }
+            if (!head.digest().equals(ref.digest())) {
+                return Future.failedFuture(new FerryException(ProblemType.REFERENCE_MISMATCH, "the reference " + ref
+                        + " names tag " + ref.tag() + " and digest " + ref.digest() + ", but the tag points at " + head.digest()
+                        + "; name the tag or the digest alone"));
+            }
+            return Future.succeededFuture(ref);
+        });
+    }
+
+    /**
      * Asks for the manifest {@code ref} names with a HEAD: its digest and media type without its bytes, or null
      * when the registry has no such manifest (404). A registry that sends no valid Docker-Content-Digest is asked
      * with a GET instead (and the digest computed).

@@ -35,9 +35,11 @@ public class ApiGuard {
     private final FerryConfig.Security config;
     private final JobService jobs;
     private final RateLimiter rate;
+    private final RateClock clock;
 
     public ApiGuard(SecurityMode mode, CurrentIdentityAssociation identities, CurrentCaller current, FerryConfig config,
-                    JobService jobs) {
+                    JobService jobs, RateClock clock) {
+        this.clock = clock;
         this.mode = mode;
         this.identities = identities;
         this.current = current;
@@ -93,7 +95,7 @@ public class ApiGuard {
                 return ProblemMapper.response(ProblemType.ACCESS_DENIED, "access denied: " + ctx.getMethod() + " " + path
                         + " needs the role " + roleName(needed), List.of());
             }
-            long wait = rate.acquire(caller.id(), System.nanoTime());
+            long wait = rate.acquire(caller.id(), clock.nanoTime());
             if (wait > 0) {
                 return tooMany(ProblemType.TOO_MANY_REQUESTS, wait, "more than " + config.rateLimit().requestsPerSecond()
                         + " requests per second (burst " + config.rateLimit().burst() + "); retry after " + wait + " s");

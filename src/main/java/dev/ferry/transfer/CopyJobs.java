@@ -32,7 +32,11 @@ public class CopyJobs implements JobWorkFactory {
     private final FerryConfig config;
     private final ObjectMapper json;
 
-    public CopyJobs(ImageCopier copier, Transports transports, FerryConfig config, ObjectMapper json) {
+    private final dev.ferry.registry.RegistryClient registry;
+
+    public CopyJobs(ImageCopier copier, Transports transports, FerryConfig config, ObjectMapper json,
+                    dev.ferry.registry.RegistryClient registry) {
+        this.registry = registry;
         this.copier = copier;
         this.transports = transports;
         this.config = config;
@@ -54,9 +58,15 @@ public class CopyJobs implements JobWorkFactory {
         if (options.all() && dst instanceof ImageLocation.DockerArchive) {
             throw FerryException.invalidField("all", "a docker-archive holds one image: copy one platform, or use oci-archive");
         }
-        JobWork work = ctx -> destination.get().compose(d -> copier.copy(source.get(), d, options, new JobCopyListener(ctx),
-                        ctx.cancellation()))
-                .map(result -> (JsonNode) json.valueToTree(result));
+        // a source repo:tag@digest must agree with itself; the destination's is checked against what would be pushed
+        JobWork work = ctx -> {
+            ImageSource s = source.get();
+            Future<?> checked = s instanceof RegistrySource rs
+                    ? registry.requireTagMatchesDigest(rs.access(), rs.reference()) : Future.succeededFuture();
+            return checked.compose(ok -> destination.get())
+                    .compose(d -> copier.copy(s, d, options, new JobCopyListener(ctx), ctx.cancellation()))
+                    .map(result -> (JsonNode) json.valueToTree(result));
+        };
         return new JobPlan(StoredRequests.of(json, r), work, StoredRequests.secrets(json, r));
     }
 

@@ -110,6 +110,13 @@ public class ImageCopier {
         BlobTransfer blobs = new BlobTransfer(source, destination, listener, cancellation, vertx,
                 config.transfer().blobRetries(), dstAccess == null ? null : dstAccess.retryDelay(), flights);
         Digest target = plan.target();
+        if (destination instanceof RegistryDestination rd && rd.reference().tag() != null && rd.reference().digest() != null
+                && !rd.reference().digest().equals(target)) {
+            // before anything moves: never push the tag with another digest than the one named
+            return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.REFERENCE_MISMATCH,
+                    "the destination " + rd.reference() + " names digest " + rd.reference().digest() + ", but the copy would push "
+                    + target + " under tag " + rd.reference().tag()));
+        }
         return destination.pointsAt().compose(current -> {
             // A registry only holds a manifest whose blobs (and children) it has: then there is nothing to move.
             if (target.equals(current)) {

@@ -32,8 +32,15 @@ public final class WebhookPayloads {
     private static final Set<String> PLAIN_FIELDS = Set.of("registry", "repository", "tag", "digest", "id");
     private static final int MAX_ID_LENGTH = 200;
 
-    /** The pushed tags of one delivery and how many of its events (or resources) were not pushes of a tag. */
-    public record Parsed(List<PushedTag> pushes, int ignored) {
+    /**
+     * The pushed tags of one delivery, how many of its events (or resources) were not pushes of a tag, and the
+     * events that are malformed (each refused alone: the valid events of the same delivery are still promoted).
+     */
+    public record Parsed(List<PushedTag> pushes, int ignored, List<Rejected> rejected) {
+    }
+
+    /** One malformed event of a delivery: where it is ({@code events[2]}) and what is wrong with it. */
+    public record Rejected(String event, String reason) {
     }
 
     private WebhookPayloads() {
@@ -67,11 +74,13 @@ public final class WebhookPayloads {
         }
         List<PushedTag> pushes = new ArrayList<>();
         int ignored = 0;
+        List<Rejected> rejected = new ArrayList<>();
         for (int i = 0; i < events.size(); i++) {
             JsonNode e = events.get(i);
             String at = "events[" + i + "]";
             if (!e.isObject()) {
-                throw malformed(at + ": must be an object");
+                rejected.add(new Rejected(at, "must be an object"));
+                continue;
             }
             JsonNode target = e.path("target");
             String mediaType = text(target, "mediaType");
@@ -80,17 +89,21 @@ public final class WebhookPayloads {
                 ignored++;
                 continue;
             }
-            String repository = required(target, "repository", at + ".target.repository");
-            String digest = required(target, "digest", at + ".target.digest");
-            String host = text(e.path("request"), "host");
-            pushes.add(new PushedTag(key(text(e, "id"), repository, digest, tag), host, repository, tag, digest));
+            try {
+                String repository = required(target, "repository", at + ".target.repository");
+                String digest = required(target, "digest", at + ".target.digest");
+                String host = text(e.path("request"), "host");
+                pushes.add(new PushedTag(key(text(e, "id"), repository, digest, tag), host, repository, tag, digest));
+            } catch (FerryException bad) {
+                rejected.add(new Rejected(at, bad.getMessage()));
+            }
         }
-        return new Parsed(pushes, ignored);
+        return new Parsed(pushes, ignored, rejected);
     }
 
     private static Parsed harbor(JsonNode root) {
         if (!"PUSH_ARTIFACT".equals(text(root, "type"))) {
-            return new Parsed(List.of(), 1);
+            return new Parsed(List.of(), 1, List.of());
         }
         JsonNode data = root.path("event_data");
         String repository = required(data.path("repository"), "repo_full_name", "event_data.repository.repo_full_name");
@@ -99,20 +112,26 @@ public final class WebhookPayloads {
             throw malformed("event_data.resources: must be an array");
         }
         List<PushedTag> pushes = new ArrayList<>();
+        List<Rejected> rejected = new ArrayList<>();
         int ignored = 0;
         for (int i = 0; i < resources.size(); i++) {
             JsonNode r = resources.get(i);
+            String at = "event_data.resources[" + i + "]";
             String tag = text(r, "tag");
             if (tag == null) {
                 ignored++;
                 continue;
             }
-            String digest = required(r, "digest", "event_data.resources[" + i + "].digest");
+            String digest = text(r, "digest");
+            if (digest == null) {
+                rejected.add(new Rejected(at, at + ".digest: is required"));
+                continue;
+            }
             String url = text(r, "resource_url");
             String host = url == null || url.indexOf('/') <= 0 ? null : url.substring(0, url.indexOf('/'));
             pushes.add(new PushedTag(key(null, repository, digest, tag), host, repository, tag, digest));
         }
-        return new Parsed(pushes, ignored);
+        return new Parsed(pushes, ignored, rejected);
     }
 
     private static Parsed plain(JsonNode root) {
@@ -127,7 +146,7 @@ public final class WebhookPayloads {
         String tag = required(root, "tag", "tag");
         String digest = required(root, "digest", "digest");
         return new Parsed(List.of(new PushedTag(key(text(root, "id"), repository, digest, tag), text(root, "registry"),
-                repository, tag, digest)), 0);
+                repository, tag, digest)), 0, List.of());
     }
 
     /** Manifest media types Ferry copies: OCI and Docker v2 images and indexes (schema 1 is refused by the copy). */

@@ -43,7 +43,7 @@ public class WebhookPromotions {
     private final Object submitting = new Object();
 
     /** The jobs of a delivery (new or from an earlier delivery of the same events) and whether any is new. */
-    public record Outcome(List<String> jobs, int ignored, boolean anyNew) {
+    public record Outcome(List<String> jobs, int ignored, boolean anyNew, List<WebhookPayloads.Rejected> rejected) {
     }
 
     private record Match(PushedTag pushed, String registry, PromotionRule rule) {
@@ -73,14 +73,23 @@ public class WebhookPromotions {
         WebhookPayloads.Parsed parsed = WebhookPayloads.parse(raw, json);
 
         int ignored = parsed.ignored();
+        // a malformed event is refused alone: the valid ones of the same delivery are promoted
+        List<WebhookPayloads.Rejected> rejected = new ArrayList<>(parsed.rejected());
         List<Match> matches = new ArrayList<>();
         for (PushedTag p : parsed.pushes()) {
             String registry = hook.registry().orElse(p.registry());
+            String event = p.repository() + ":" + p.tag();
             if (registry == null) {
-                throw FerryException.invalidField("registry",
-                        "the event names no registry; send one, or configure ferry.hooks.\"" + hook.name() + "\".registry");
+                rejected.add(new WebhookPayloads.Rejected(event,
+                        "the event names no registry; send one, or configure ferry.hooks.\"" + hook.name() + "\".registry"));
+                continue;
             }
-            RequestFields.image("event", registry + "/" + p.repository() + ":" + p.tag() + "@" + p.digest());
+            try {
+                RequestFields.image("event", registry + "/" + p.repository() + ":" + p.tag() + "@" + p.digest());
+            } catch (FerryException invalid) {
+                rejected.add(new WebhookPayloads.Rejected(event, invalid.getMessage()));
+                continue;
+            }
             Optional<PromotionRule> rule = hook.ruleFor(registry, p);
             if (rule.isEmpty()) {
                 ignored++;
@@ -120,7 +129,12 @@ public class WebhookPromotions {
                 }
             }
         }
-        return new Outcome(List.copyOf(ids), ignored, anyNew);
+        if (!rejected.isEmpty() && matches.isEmpty() && ignored == 0) {
+            // nothing in the delivery is usable: refused as a whole, every event's problem listed
+            throw new FerryException(ProblemType.INVALID_REQUEST, rejected.get(0).reason(), rejected.stream()
+                    .map(r -> new FerryException.FieldError(r.event(), r.reason())).toList(), null);
+        }
+        return new Outcome(List.copyOf(ids), ignored, anyNew, List.copyOf(rejected));
     }
 
     /** A copy by digest from where the event says the push went, of every platform, so the digest is preserved. */

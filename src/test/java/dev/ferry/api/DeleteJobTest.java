@@ -52,9 +52,21 @@ class DeleteJobTest {
     void shouldDeleteByDigest() {
         String digest = push("delete/bydigest", "v1");
         delete(Map.of("image", anon() + "/delete/bydigest@" + digest)).then()
-                .statusCode(200).body("state", equalTo("succeeded")).body("result.digest", equalTo(digest));
+                .statusCode(200).body("state", equalTo("succeeded")).body("result.digest", equalTo(digest))
+                .body("result.tagsRemoved", equalTo(java.util.List.of("v1")));
         assertEquals(false, exists(anon() + "/delete/bydigest@" + digest));
         assertEquals(false, exists(anon() + "/delete/bydigest:v1"));
+    }
+
+    @Test
+    void shouldReportEveryTagADeleteByDigestRemoved() {
+        String digest = push("delete/bydigest-tags", "v1", "latest", "stable");
+        String other = push("delete/bydigest-tags", "v2");
+        delete(Map.of("image", anon() + "/delete/bydigest-tags@" + digest)).then()
+                .statusCode(200).body("state", equalTo("succeeded"))
+                .body("result.tagsRemoved", equalTo(java.util.List.of("latest", "stable", "v1")));
+        assertEquals(false, exists(anon() + "/delete/bydigest-tags:latest"));
+        assertEquals(true, exists(anon() + "/delete/bydigest-tags@" + other), "the other manifest stays");
     }
 
     @Test

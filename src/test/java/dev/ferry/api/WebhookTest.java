@@ -224,6 +224,31 @@ class WebhookTest {
     }
 
     @Test
+    void shouldPromoteTheValidEventsOfABatchAndReportTheMalformedOnes() throws Exception {
+        TestImages.Image img = pushed("batch", "v1");
+        String good = "{\"id\":\"" + UUID.randomUUID() + "\",\"action\":\"push\",\"target\":{\"mediaType\":\"" + TestImages.OCI_MANIFEST
+                + "\",\"repository\":\"webhook/batch\",\"tag\":\"v1\",\"digest\":\"" + img.digest() + "\"},"
+                + "\"request\":{\"host\":\"" + setup.shared() + "\"}}";
+        String noDigest = "{\"action\":\"push\",\"target\":{\"mediaType\":\"" + TestImages.OCI_MANIFEST
+                + "\",\"repository\":\"webhook/batch\",\"tag\":\"v2\"},\"request\":{\"host\":\"" + setup.shared() + "\"}}";
+        String badRepo = "{\"action\":\"push\",\"target\":{\"mediaType\":\"" + TestImages.OCI_MANIFEST
+                + "\",\"repository\":\"Webhook/UPPER\",\"tag\":\"v3\",\"digest\":\"" + img.digest() + "\"},"
+                + "\"request\":{\"host\":\"" + setup.shared() + "\"}}";
+        Response r = signed("signed", "{\"events\":[" + noDigest + "," + good + ",42," + badRepo + "]}");
+        assertEquals(202, r.statusCode(), r.asString());
+        List<String> jobs = r.jsonPath().getList("jobs", String.class);
+        assertEquals(1, jobs.size(), r.asString());
+        assertEquals(List.of("events[0]", "events[2]", "Webhook/UPPER:v3"),
+                r.jsonPath().getList("rejected.event", String.class), r.asString());
+        assertTrue(r.jsonPath().getString("rejected[0].reason").contains("digest"), r.asString());
+        assertEquals("succeeded", awaitJob(jobs.get(0)));
+        assertArrayEquals(img.manifest(), Skopeo.inspectRaw(setup.destination() + "/promoted/webhook/batch:v1"));
+        // a delivery with nothing usable is still refused as a whole
+        signed("signed", "{\"events\":[" + noDigest + "]}").then().statusCode(400).contentType("application/problem+json")
+                .body("errors[0].field", equalTo("events[0]"));
+    }
+
+    @Test
     void shouldStartNoSecondJobForARedeliveredEvent() throws Exception {
         TestImages.Image img = pushed("replay", "v1");
         String event = plainEvent(UUID.randomUUID().toString(), "replay", "v1", img.digest());

@@ -116,7 +116,7 @@ public class SecuredProfile implements QuarkusTestProfile {
     }
 
     /** A valid token for {@code subject} with these realm roles. */
-    static String token(String subject, String... roles) {
+    public static String token(String subject, String... roles) {
         return claims(subject, roles).jws().keyId("1").sign("privateKey.jwk");
     }
 

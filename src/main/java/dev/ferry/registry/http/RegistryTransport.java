@@ -57,6 +57,9 @@ public class RegistryTransport {
     private final TokenCache tokens = new TokenCache();
     private final Map<String, Future<String>> tokenFetches = new ConcurrentHashMap<>();
     private final Map<String, CachedEndpoint> endpoints = new ConcurrentHashMap<>();
+    /** ferry_registry_request_seconds, retries and 429s, client spans (dev.ferry.metrics). */
+    @jakarta.inject.Inject
+    dev.ferry.metrics.RegistryMetrics metrics;
 
     /** Where a registry answers and what it asked for at {@code /v2/}. */
     record Endpoint(String baseUrl, List<Challenge> challenges) {
@@ -85,11 +88,13 @@ public class RegistryTransport {
             return Future.failedFuture(scope.cause());
         }
         scope.step(action, target.getRawAuthority());
+        long start = System.nanoTime();
         return scope.guard(outbound.connectAddress(target, action).compose(server -> {
             if (server != null) {
                 options.setServer(server);
             }
-            return client.request(options);
+            Future<HttpClientRequest> opened = client.request(options);
+            return metrics == null ? opened : metrics.timed(target, options.getMethod().name(), opened, start);
         })).compose(req -> {
             if (scope.isAborted()) {
                 req.reset(0, scope.cause());
@@ -538,6 +543,9 @@ public class RegistryTransport {
             if (ar.succeeded()) {
                 RegistryResponse refused = refusal.apply(ar.result());
                 if (refused != null && RetryPolicy.isRetryableStatus(refused.status()) && attempt < access.retries()) {
+                    if (metrics != null) {
+                        metrics.retried(url, refused.status());
+                    }
                     Duration wait = retryDelay(access, attempt + 1, refused.header("Retry-After"));
                     return scope.delay(vertx, wait).compose(v -> retrying(access, call, url, attempt + 1, once, refusal));
                 }
@@ -545,6 +553,9 @@ public class RegistryTransport {
             }
             Throwable failure = ar.cause();
             if (isRetryable(failure) && attempt < access.retries()) {
+                if (metrics != null) {
+                    metrics.retried(url, -1);
+                }
                 Duration wait = retryDelay(access, attempt + 1, null);
                 return scope.delay(vertx, wait).compose(v -> retrying(access, call, url, attempt + 1, once, refusal));
             }
