@@ -13,6 +13,8 @@ command -v initdb >/dev/null 2>&1 || [ -x /usr/lib/postgresql/15/bin/initdb ] ||
 command -v chromium >/dev/null 2>&1 || need+=(chromium)  # PackagedOpenApiIT renders Swagger UI; the dashboard's browser tests
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)      # runs deploy/browser-test (playwright-core drives chromium)
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)  # kubectl kustomize renders deploy/kubernetes in a test
+command -v podman >/dev/null 2>&1 || need+=(podman)   # podman load reads Ferry's docker-archive exports (vfs driver, temp storage)
+command -v tar >/dev/null 2>&1 || need+=(tar)         # the archive tests read Ferry's tars with GNU tar
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"
   sudo=""

@@ -30,7 +30,11 @@ public class ReadResource {
     private final RegistryAccessFactory access;
     private final FerryConfig config;
 
-    public ReadResource(InspectService inspect, RegistryClient registry, RegistryAccessFactory access, FerryConfig config) {
+    private final dev.ferry.storage.Transports transports;
+
+    public ReadResource(InspectService inspect, RegistryClient registry, RegistryAccessFactory access, FerryConfig config,
+                        dev.ferry.storage.Transports transports) {
+        this.transports = transports;
         this.inspect = inspect;
         this.registry = registry;
         this.access = access;
@@ -44,6 +48,11 @@ public class ReadResource {
     public Uni<Response> inspect(InspectRequest body) {
         return Futures.uni(() -> {
             InspectRequest r = RequestFields.body(body);
+            dev.ferry.oci.ImageLocation location = dev.ferry.storage.Transports.parse("image", r.image());
+            if (!(location instanceof dev.ferry.oci.ImageLocation.Docker)) {
+                dev.ferry.transfer.ImageSource source = transports.source("image", location, r.access(), "").get();
+                return inspect.inspect(source, Boolean.TRUE.equals(r.raw()), Boolean.TRUE.equals(r.config()), platform(r));
+            }
             ImageReference image = RequestFields.image("image", r.image());
             RegistryAccess a = access.forReference(image, r.access(), "");
             Platform platform = platform(r);

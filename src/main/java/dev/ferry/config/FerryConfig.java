@@ -327,6 +327,18 @@ public interface FerryConfig {
         }
     }
 
+    /** Server-side files and directories: the {@code oci:}, {@code oci-archive:}, {@code dir:} and {@code docker-archive:} transports. */
+    Storage storage();
+
+    interface Storage {
+        /**
+         * Directories under which image paths are accepted ({@code FERRY_STORAGE_ROOTS}, comma-separated). A path is
+         * resolved (symlinks followed) and must lie inside one of them; {@code ..} is refused. None by default: the
+         * path transports are off until an administrator names a root. A relative path is taken inside the first root.
+         */
+        Optional<List<String>> roots();
+    }
+
     /** The web dashboard at {@code /}. */
     Dashboard dashboard();
 

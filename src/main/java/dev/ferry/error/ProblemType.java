@@ -47,6 +47,10 @@ public enum ProblemType {
     TOO_MANY_REQUESTS("too-many-requests", 429, "Too many requests"),
     TOO_MANY_ACTIVE_JOBS("too-many-active-jobs", 429, "Too many active jobs"),
     JOB_ABANDONED("job-abandoned", 500, "The job was given up after its replica stopped too many times"),
+    STORAGE_DISABLED("storage-disabled", 403, "Server-side paths are not enabled"),
+    PATH_NOT_ALLOWED("path-not-allowed", 403, "The path is outside the storage roots"),
+    INVALID_ARCHIVE("invalid-archive", 400, "The archive is invalid"),
+    DIGESTS_WOULD_CHANGE("digests-would-change", 422, "The copy would change digests"),
     INTERNAL("internal", 500, "Internal error");
 
     private static final String PREFIX = "urn:ferry:problem:";

@@ -13,7 +13,10 @@ import dev.ferry.oci.ImageIndex;
 import dev.ferry.oci.ImageManifest;
 import dev.ferry.oci.ImageReference;
 import dev.ferry.oci.Manifest;
-import dev.ferry.oci.PlatformSelector;
+import dev.ferry.oci.Platform;
+import dev.ferry.transfer.CopyPlanner;
+import dev.ferry.transfer.ImageSource;
+import dev.ferry.transfer.RegistrySource;
 import dev.ferry.registry.ManifestResult;
 import dev.ferry.registry.RegistryAccess;
 import dev.ferry.registry.RegistryClient;
@@ -57,10 +60,37 @@ public class InspectService {
                     if (o.raw()) {
                         return Future.succeededFuture(new InspectResult.Raw(configBytes, image.config().mediaType().value()));
                     }
-                    return Future.succeededFuture(new InspectResult.Json(projection.project(readJson(configBytes, o))));
+                    return Future.succeededFuture(new InspectResult.Json(projection.project(readJson(configBytes, o.image().name()))));
                 }
-                return tags.map(t -> new InspectResult.Json(output(o, top.digest(), image, readJson(configBytes, o), t)));
+                return tags.map(t -> new InspectResult.Json(output(o.image().name(), top.digest(), image,
+                        readJson(configBytes, o.image().name()), t)));
             }));
+        });
+    }
+
+    /**
+     * skopeo inspect of any other transport ({@code oci:}, {@code oci-archive:}, {@code dir:}, {@code docker-archive:})
+     * through the engine's source: the same output, without Name and with no RepoTags (as skopeo prints them).
+     */
+    public Future<InspectResult> inspect(ImageSource source, boolean raw, boolean wantConfig, Platform platform) {
+        String where = source.describe();
+        return source.topManifest().compose(top -> {
+            if (raw && !wantConfig) {
+                return Future.<InspectResult>succeededFuture(new InspectResult.Raw(top.raw(), top.contentType() != null ? top.contentType()
+                        : top.parse(where).mediaType().value()));
+            }
+            Manifest parsed = top.parse(where);
+            Future<ImageManifest> image = parsed instanceof ImageManifest m ? Future.succeededFuture(m)
+                    : CopyPlanner.child(source, CopyPlanner.pick((ImageIndex) parsed, platform, where).digest());
+            return image.compose(img -> source.openBlob(img.config()).compose(stream ->
+                    dev.ferry.registry.BlobStreams.readVerified(stream, img.config(), config.limits().configBytes(),
+                            "image config of " + where)).<InspectResult>map(bytes -> {
+                if (wantConfig) {
+                    return raw ? new InspectResult.Raw(bytes, img.config().mediaType().value())
+                            : new InspectResult.Json(projection.project(readJson(bytes, where)));
+                }
+                return new InspectResult.Json(output(source.inspectName(), top.digest(), img, readJson(bytes, where), List.of()));
+            })).onComplete(ar -> source.close());
         });
     }
 
@@ -102,25 +132,8 @@ public class InspectService {
         if (top instanceof ImageManifest image) {
             return Future.succeededFuture(image);
         }
-        ImageIndex index = (ImageIndex) top;
-        Descriptor chosen = PlatformSelector.select(index, o.platform()).orElseThrow(() -> new FerryException(
-                ProblemType.PLATFORM_NOT_FOUND, "no image for platform " + o.platform() + " in " + o.image().name()
-                + "@" + top.digest() + "; it has " + platforms(index)));
-        ImageReference child = o.image().withDigest(chosen.digest());
-        return registry.manifestGet(o.access(), child).compose(m -> {
-            Manifest parsed = m.parse(child);
-            if (parsed instanceof ImageManifest image) {
-                return Future.succeededFuture(image);
-            }
-            return Future.failedFuture(new FerryException(ProblemType.UNSUPPORTED_MANIFEST,
-                    "manifest " + chosen.digest() + " in " + o.image().name() + " is an index inside an index"));
-        });
-    }
-
-    private static String platforms(ImageIndex index) {
-        List<String> all = index.manifests().stream()
-                .map(d -> d.platform() == null ? "unknown" : d.platform().toString()).toList();
-        return all.isEmpty() ? "no platforms" : String.join(", ", all);
+        Descriptor chosen = CopyPlanner.pick((ImageIndex) top, o.platform(), o.image().name());
+        return CopyPlanner.child(new RegistrySource(registry, o.access(), o.image()), chosen.digest());
     }
 
     private Future<byte[]> configOf(InspectOptions o, ImageManifest image) {
@@ -133,7 +146,7 @@ public class InspectService {
                 .onSuccess(bytes -> configs.put(digest, bytes));
     }
 
-    private JsonNode readJson(byte[] configBytes, InspectOptions o) {
+    private JsonNode readJson(byte[] configBytes, String where) {
         try {
             JsonNode node = json.readTree(configBytes);
             if (node == null || !node.isObject()) {
@@ -142,13 +155,16 @@ public class InspectService {
             return node;
         } catch (IOException e) {
             throw new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE,
-                    "reading image config of " + o.image().name() + ": it is not a JSON object");
+                    "reading image config of " + where + ": it is not a JSON object");
         }
     }
 
-    private ObjectNode output(InspectOptions o, Digest topDigest, ImageManifest image, JsonNode cfg, List<String> tags) {
+    /** @param name the repository name, or null where the transport has none (skopeo then prints no Name) */
+    private ObjectNode output(String name, Digest topDigest, ImageManifest image, JsonNode cfg, List<String> tags) {
         ObjectNode out = json.createObjectNode();
-        out.put("Name", o.image().name());
+        if (name != null) {
+            out.put("Name", name);
+        }
         out.put("Digest", topDigest.toString());
         ArrayNode repoTags = out.putArray("RepoTags");
         tags.forEach(repoTags::add);

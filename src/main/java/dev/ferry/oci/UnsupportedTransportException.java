@@ -16,6 +16,12 @@ public final class UnsupportedTransportException extends OciFormatException {
         this.transport = transport;
     }
 
+    /** With a message of its own ({@code withMessage} only tells this constructor apart). */
+    public UnsupportedTransportException(String transport, String message, boolean withMessage) {
+        super(message);
+        this.transport = transport;
+    }
+
     /** The transport name as written, without the trailing colon (e.g. {@code oci-archive}). */
     public String transport() {
         return transport;

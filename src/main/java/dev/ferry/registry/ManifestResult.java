@@ -17,6 +17,15 @@ import dev.ferry.oci.OciFormatException;
  */
 public record ManifestResult(byte[] raw, String contentType, Digest digest) {
 
+    /** The parsed view; a manifest Ferry does not handle is an unsupported-manifest problem naming {@code where}. */
+    public Manifest parse(String where) {
+        try {
+            return Manifest.parse(raw, contentType);
+        } catch (OciFormatException e) {
+            throw new FerryException(ProblemType.UNSUPPORTED_MANIFEST, "reading manifest " + where + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The parsed view; a manifest Ferry does not handle is an unsupported-manifest problem naming {@code ref}. */
     public Manifest parse(ImageReference ref) {
         try {

@@ -287,32 +287,69 @@ public class RegistryClient {
                 if (!opened.isSuccess()) {
                     return Future.failedFuture(RegistryErrors.failure(opened.refused(), action, ProblemType.BLOB_NOT_FOUND));
                 }
-                String put = location + (location.contains("?") ? "&" : "?") + "digest=" + enc(blob.digest().toString());
-                RegistryCall call = new RegistryCall(HttpMethod.PUT, put,
-                        MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/octet-stream"), null, dstScope,
-                        action, config.limits().smallBodyBytes());
-                return transport.upload(dstAccess, call, blob.size(),
-                                request -> VerifyingPump.pump(opened.response(), request, blob, action, watch,
-                                        offset -> reopenFrom(srcAccess, get, offset, action)))
-                        .recover(t -> {
-                            opened.response().request().reset(); // no-op once the download has ended
-                            return Future.failedFuture(t);
-                        })
-                        .compose(resp -> {
-                            if (!resp.isSuccess()) {
-                                return Future.failedFuture(RegistryErrors.failure(resp, action, ProblemType.BLOB_NOT_FOUND));
-                            }
-                            String stored = resp.header("Docker-Content-Digest");
-                            if (stored != null && !stored.equals(blob.digest().toString())) {
-                                return Future.failedFuture(new FerryException(ProblemType.DIGEST_MISMATCH,
-                                        action + ": the registry stored the blob as " + stored));
-                            }
-                            return Future.succeededFuture(blob.size());
-                        });
+                BlobStream from = VerifyingPump.download(opened.response(), offset -> reopenFrom(srcAccess, get, offset, action));
+                return uploadInto(dstAccess, dstRepo, location, blob, from, watch, action);
             });
             // on any failure the session is cancelled (best effort) and the original failure reported
             return copied.recover(t -> blobUploadCancel(dstAccess, dstRepo, location, dstScope)
                     .transform(ignored -> Future.failedFuture(t)));
+        });
+    }
+
+    /** Streams {@code from} into the open upload session at {@code location} (one PUT with the digest), verified. */
+    private Future<Long> uploadInto(RegistryAccess dstAccess, ImageReference dstRepo, String location, Descriptor blob,
+                                    BlobStream from, StreamWatch watch, String action) {
+        String put = location + (location.contains("?") ? "&" : "?") + "digest=" + enc(blob.digest().toString());
+        RegistryCall call = new RegistryCall(HttpMethod.PUT, put,
+                MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/octet-stream"), null, pushScope(dstRepo),
+                action, config.limits().smallBodyBytes());
+        return transport.upload(dstAccess, call, blob.size(),
+                        request -> VerifyingPump.pump(from, VerifyingPump.upload(request), blob, action, watch))
+                .recover(t -> {
+                    from.abort(); // no-op once the source has ended
+                    return Future.failedFuture(t);
+                })
+                .compose(resp -> {
+                    if (!resp.isSuccess()) {
+                        return Future.failedFuture(RegistryErrors.failure(resp, action, ProblemType.BLOB_NOT_FOUND));
+                    }
+                    String stored = resp.header("Docker-Content-Digest");
+                    if (stored != null && !stored.equals(blob.digest().toString())) {
+                        return Future.failedFuture(new FerryException(ProblemType.DIGEST_MISMATCH,
+                                action + ": the registry stored the blob as " + stored));
+                    }
+                    return Future.succeededFuture(blob.size());
+                });
+    }
+
+    /**
+     * Uploads one blob from any stream (a file, a tar entry) into {@code dstRepo}: an upload session, then one PUT
+     * with Content-Length from the descriptor, verified as it passes. A failed or mismatching stream resets the
+     * request and cancels the session: the registry never stores anything for it.
+     */
+    public Future<Long> blobPut(RegistryAccess dstAccess, ImageReference dstRepo, Descriptor blob, BlobStream from,
+                                StreamWatch watch) {
+        String action = "writing blob " + blob.digest() + " to " + dstRepo.name();
+        return blobUploadStart(dstAccess, dstRepo, action).recover(t -> {
+            from.abort();
+            return Future.failedFuture(t);
+        }).compose(location -> uploadInto(dstAccess, dstRepo, location, blob, from, watch, action)
+                .recover(t -> blobUploadCancel(dstAccess, dstRepo, location, pushScope(dstRepo))
+                        .transform(ignored -> Future.failedFuture(t))));
+    }
+
+    /**
+     * Opens blob {@code blob} of {@code repo} for reading, paused; a dropped download resumes with a Range request
+     * (the reader's {@link BlobStream#reopen}). Fails with blob-not-found when absent.
+     */
+    public Future<BlobStream> blobOpen(RegistryAccess access, ImageReference repo, Descriptor blob) {
+        String action = "reading blob " + blob.digest() + " in " + repo.name();
+        RegistryCall get = RegistryCall.get("/v2/" + repo.repository() + "/blobs/" + blob.digest(), pullScope(repo), action, 0);
+        return transport.openStream(access, get).compose(opened -> {
+            if (!opened.isSuccess()) {
+                return Future.failedFuture(RegistryErrors.failure(opened.refused(), action, ProblemType.BLOB_NOT_FOUND));
+            }
+            return Future.succeededFuture(VerifyingPump.download(opened.response(), offset -> reopenFrom(access, get, offset, action)));
         });
     }
 

@@ -10,30 +10,27 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.streams.ReadStream;
+import io.vertx.core.streams.WriteStream;
 import java.security.MessageDigest;
 
 /**
- * Moves one blob from a paused download into an upload request with Vert.x flow control (the source
- * pauses while the upload's write queue is full), hashing and counting every buffer as it passes.
+ * Moves one blob from a paused {@link BlobStream} (a registry download, a file, a tar entry) into a
+ * {@link BlobSink} (an upload request, a temp file, a tar stream) with Vert.x flow control (the source pauses
+ * while the sink's write queue is full), hashing and counting every buffer as it passes.
  * <p>
  * The last buffer received is held back until the source has ended and both size and digest are known
- * to match the descriptor; only then is it written and the request ended. On any mismatch the request is
- * reset instead, so the registry never receives a complete body for the wrong content.
+ * to match the descriptor; only then is it written and the sink ended. On any mismatch the sink is
+ * reset instead, so the destination never receives a complete body for the wrong content.
  */
-final class VerifyingPump {
+public final class VerifyingPump {
     /** Most times one blob's download is picked up again with a Range request after the connection dropped. */
     static final int MAX_RESUMES = 8;
 
-    /** Opens the source again from a byte offset (a Range request), paused and unread. */
-    @FunctionalInterface
-    interface Reopener {
-        Future<HttpClientResponse> from(long offset);
-    }
-
-    private HttpClientResponse source;
-    private final Reopener reopener;
+    private BlobStream source;
     private int resumes;
-    private final HttpClientRequest upload;
+    private final BlobSink sink;
+    private final WriteStream<Buffer> upload;
     private final Descriptor expected;
     private final String action;
     private final StreamWatch watch;
@@ -42,21 +39,44 @@ final class VerifyingPump {
     private Buffer held;
     private long count;
 
-    private VerifyingPump(HttpClientResponse source, HttpClientRequest upload, Descriptor expected, String action,
-                          StreamWatch watch, Reopener reopener) {
+    private VerifyingPump(BlobStream source, BlobSink sink, Descriptor expected, String action, StreamWatch watch) {
         this.source = source;
-        this.reopener = reopener;
-        this.upload = upload;
+        this.sink = sink;
+        this.upload = sink.stream();
         this.expected = expected;
         this.action = action;
         this.watch = watch;
         this.hash = expected.digest().newMessageDigest();
     }
 
-    /** Pumps {@code source} (paused, unread) into {@code upload}; completes once the request has been ended. */
-    static Future<Void> pump(HttpClientResponse source, HttpClientRequest upload, Descriptor expected, String action,
-                             StreamWatch watch, Reopener reopener) {
-        return new VerifyingPump(source, upload, expected, action, watch, reopener).start();
+    /** Pumps {@code source} (paused, unread) into {@code sink}; completes once the sink has been ended. */
+    public static Future<Void> pump(BlobStream source, BlobSink sink, Descriptor expected, String action, StreamWatch watch) {
+        return new VerifyingPump(source, sink, expected, action, watch).start();
+    }
+
+    /** A registry download as a blob stream that resumes through {@code reopener} (null: it cannot). */
+    static BlobStream download(HttpClientResponse response, java.util.function.LongFunction<Future<HttpClientResponse>> reopener) {
+        return new BlobStream() {
+            @Override
+            public ReadStream<Buffer> stream() {
+                return response;
+            }
+
+            @Override
+            public void abort() {
+                response.request().reset();
+            }
+
+            @Override
+            public Future<BlobStream> reopen(long offset) {
+                return reopener == null ? null : reopener.apply(offset).map(r -> download(r, reopener));
+            }
+        };
+    }
+
+    /** An upload request as a sink. */
+    static BlobSink upload(HttpClientRequest request) {
+        return BlobSink.of(request, request::reset);
     }
 
     private Future<Void> start() {
@@ -75,33 +95,39 @@ final class VerifyingPump {
         return done.future();
     }
 
-    private void attach(HttpClientResponse from) {
+    private void attach(BlobStream from) {
         source = from;
-        from.exceptionHandler(t -> onSourceFailure(from, t));
-        from.handler(this::onBuffer);
-        from.endHandler(v -> onEnd());
+        ReadStream<Buffer> s = from.stream();
+        s.exceptionHandler(t -> onSourceFailure(from, t));
+        s.handler(this::onBuffer);
+        s.endHandler(v -> onEnd());
         if (!upload.writeQueueFull()) {
-            from.resume();
+            s.resume();
+        } else {
+            // the drain handler set for the stream this one replaces must resume this one, not the dead one
+            upload.drainHandler(v -> resumeCurrent());
         }
     }
 
     /** A dropped download is picked up where it stopped with a Range request; the upload stays open meanwhile. */
-    private void onSourceFailure(HttpClientResponse from, Throwable t) {
+    private void onSourceFailure(BlobStream from, Throwable t) {
         if (done.future().isComplete() || from != source) {
             return;
         }
-        if (reopener == null || resumes >= MAX_RESUMES || t instanceof java.util.concurrent.CancellationException) {
+        Future<BlobStream> again = resumes >= MAX_RESUMES || t instanceof java.util.concurrent.CancellationException
+                ? null : from.reopen(count);
+        if (again == null) {
             abort(t);
             return;
         }
         resumes++;
-        from.handler(null);
-        from.endHandler(null);
+        from.stream().handler(null);
+        from.stream().endHandler(null);
         watch.resumed(count, t.getMessage());
-        reopener.from(count).onComplete(ar -> {
+        again.onComplete(ar -> {
             if (done.future().isComplete()) {
                 if (ar.succeeded()) {
-                    ar.result().request().reset();
+                    ar.result().abort();
                 }
             } else if (ar.succeeded()) {
                 attach(ar.result());
@@ -127,8 +153,15 @@ final class VerifyingPump {
         }
         held = buffer;
         if (upload.writeQueueFull()) {
-            source.pause();
-            upload.drainHandler(v -> source.resume());
+            source.stream().pause();
+            upload.drainHandler(v -> resumeCurrent());
+        }
+    }
+
+    /** After the sink drained: the current source (a resumed download replaces the first) reads again. */
+    private void resumeCurrent() {
+        if (!done.future().isComplete()) {
+            source.stream().resume();
         }
     }
 
@@ -144,7 +177,7 @@ final class VerifyingPump {
             abort(mismatch("content that does not match its digest"));
             return;
         }
-        Future<Void> ended = held == null ? upload.end() : upload.end(held);
+        Future<Void> ended = sink.end(held);
         if (held != null) {
             watch.bytes(held.length());
         }
@@ -161,7 +194,7 @@ final class VerifyingPump {
             return;
         }
         held = null;
-        upload.reset();
-        source.request().reset();
+        sink.reset();
+        source.abort();
     }
 }

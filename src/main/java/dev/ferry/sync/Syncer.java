@@ -11,13 +11,14 @@ import dev.ferry.oci.ImageReference;
 import dev.ferry.oci.Manifest;
 import dev.ferry.oci.MediaType;
 import dev.ferry.oci.Platform;
-import dev.ferry.oci.PlatformSelector;
 import dev.ferry.registry.ManifestHead;
 import dev.ferry.registry.ManifestResult;
 import dev.ferry.registry.RegistryAccess;
 import dev.ferry.registry.RegistryClient;
 import dev.ferry.transfer.Cancellation;
+import dev.ferry.transfer.CopyPlanner;
 import dev.ferry.transfer.ImageCopier;
+import dev.ferry.transfer.RegistrySource;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -286,9 +287,7 @@ public class Syncer {
             return registry.manifestGet(item.srcAccess(), pinned).map(m -> {
                 Manifest parsed = m.parse(pinned);
                 if (parsed instanceof ImageIndex index) {
-                    Platform wanted = platform(o);
-                    return PlatformSelector.select(index, wanted).orElseThrow(() -> new FerryException(ProblemType.PLATFORM_NOT_FOUND,
-                            "no image for platform " + wanted + " in " + pinned)).digest();
+                    return CopyPlanner.pick(index, platform(o), pinned.toString()).digest();
                 }
                 return m.digest();
             });
@@ -349,37 +348,15 @@ public class Syncer {
         String src = item.source().transportName();
         String dst = item.destination().transportName();
         Future<ManifestHead> there = registry.manifestHead(o.destinationAccess(), item.destination());
-        return registry.manifestGet(item.srcAccess(), item.source()).compose(top -> {
-            ImageReference byDigest = item.source().withTag(null).withDigest(top.digest());
-            Manifest parsed = top.parse(byDigest);
-            Future<List<ImageManifest>> images;
-            Digest target = top.digest();
-            if (parsed instanceof ImageManifest image) {
-                images = Future.succeededFuture(List.of(image));
-            } else if (o.copy().all()) {
-                List<Future<ImageManifest>> reads = new ArrayList<>();
-                for (Descriptor d : ((ImageIndex) parsed).manifests()) {
-                    ImageReference child = byDigest.withDigest(d.digest());
-                    reads.add(registry.manifestGet(item.srcAccess(), child).map(m -> m.image(child)));
-                }
-                images = Future.all(reads).map(v -> reads.stream().map(Future::result).toList());
-            } else {
-                Platform wanted = platform(o);
-                Descriptor chosen = PlatformSelector.select((ImageIndex) parsed, wanted).orElseThrow(() -> new FerryException(
-                        ProblemType.PLATFORM_NOT_FOUND, "no image for platform " + wanted + " in " + byDigest));
-                target = chosen.digest();
-                ImageReference child = byDigest.withDigest(chosen.digest());
-                images = registry.manifestGet(item.srcAccess(), child).map(m -> List.of(m.image(child)));
-            }
-            Digest digest = target;
-            return there.compose(head -> {
-                if (head != null && head.digest().equals(digest)) {
-                    return Future.succeededFuture(new ImageOutcome(src, dst, "planned", "skip", digest.toString(), 0L, null));
-                }
-                return images.compose(list -> missingBytes(list, item.destination(), o, shared))
-                        .map(bytes -> new ImageOutcome(src, dst, "planned", "copy", digest.toString(), bytes, null));
-            });
-        });
+        return CopyPlanner.plan(new RegistrySource(registry, item.srcAccess(), item.source()), o.copy().all(), platform(o))
+                .compose(plan -> there.compose(head -> {
+                    Digest digest = plan.target();
+                    if (head != null && head.digest().equals(digest)) {
+                        return Future.succeededFuture(new ImageOutcome(src, dst, "planned", "skip", digest.toString(), 0L, null));
+                    }
+                    return missingBytes(plan.images(), item.destination(), o, shared)
+                            .map(bytes -> new ImageOutcome(src, dst, "planned", "copy", digest.toString(), bytes, null));
+                }));
     }
 
     private Future<Long> missingBytes(List<ImageManifest> images, ImageReference destination, SyncOptions o, Shared shared) {

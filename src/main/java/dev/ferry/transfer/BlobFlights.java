@@ -15,8 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
 @ApplicationScoped
 public class BlobFlights {
 
-    /** A stream in progress: where it is going and when it ends (never fails; waiters re-check). */
-    public record Flight(ImageReference repository, Future<Void> landed) {
+    /** A stream in progress: when it ends (never fails; waiters re-check). */
+    public record Flight(Future<Void> landed) {
     }
 
     private static final int REMEMBERED = 50_000;

@@ -3,30 +3,23 @@ package dev.ferry.transfer;
 import dev.ferry.error.FerryException;
 import dev.ferry.error.ProblemType;
 import dev.ferry.oci.Descriptor;
-import dev.ferry.oci.Digest;
-import dev.ferry.oci.ImageReference;
-import dev.ferry.registry.RegistryAccess;
-import dev.ferry.registry.RegistryClient;
 import dev.ferry.registry.StreamWatch;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Moves the blobs of one copy from one repository to another, cheapest path first (regclient's BlobCopy):
- * non-distributable layer → skip; destination already has it → skip; same registry → mount with
- * {@code from}; otherwise stream with verification. Counts what each blob took.
+ * Moves the blobs of one copy from a source to a destination, cheapest path first (regclient's BlobCopy):
+ * non-distributable layer → skip; destination already has it → skip; the destination can link it (a registry
+ * mount) → mount; otherwise stream with verification. Counts what each blob took.
  */
 final class BlobTransfer {
-    private final RegistryClient registry;
-    private final RegistryAccess src;
-    private final ImageReference srcRepo;
-    private final RegistryAccess dst;
-    private final ImageReference dstRepo;
-    private final boolean sameRegistry;
+    private final ImageSource source;
+    private final ImageDestination destination;
     private final AtomicInteger copied = new AtomicInteger();
     private final AtomicInteger mounted = new AtomicInteger();
     private final AtomicInteger skipped = new AtomicInteger();
@@ -35,25 +28,23 @@ final class BlobTransfer {
     private final Cancellation cancellation;
     private final Vertx vertx;
     private final int blobRetries;
+    private final Duration retryDelay;
     private final BlobFlights flights;
 
-    /** Failures worth streaming the blob again (the destination never commits a partial upload). */
+    /** Failures worth streaming the blob again (the destination never commits a partial blob). */
     private static final Set<ProblemType> RETRYABLE = Set.of(ProblemType.REGISTRY_UNREACHABLE, ProblemType.REGISTRY_TIMEOUT,
             ProblemType.REGISTRY_ERROR);
 
-    BlobTransfer(RegistryClient registry, RegistryAccess src, ImageReference srcRepo, RegistryAccess dst, ImageReference dstRepo,
-                 CopyListener listener, Cancellation cancellation, Vertx vertx, int blobRetries, BlobFlights flights) {
+    BlobTransfer(ImageSource source, ImageDestination destination, CopyListener listener, Cancellation cancellation,
+                 Vertx vertx, int blobRetries, Duration retryDelay, BlobFlights flights) {
+        this.source = source;
+        this.destination = destination;
         this.flights = flights;
         this.blobRetries = blobRetries;
+        this.retryDelay = retryDelay;
         this.listener = listener;
         this.cancellation = cancellation;
         this.vertx = vertx;
-        this.registry = registry;
-        this.src = src;
-        this.srcRepo = srcRepo;
-        this.dst = dst;
-        this.dstRepo = dstRepo;
-        this.sameRegistry = src.registry().equals(dst.registry());
     }
 
     Future<Void> copy(Descriptor blob) {
@@ -65,21 +56,18 @@ final class BlobTransfer {
             listener.blobSkipped(blob, "foreign");
             return Future.succeededFuture();
         }
-        Digest digest = blob.digest();
-        return registry.blobHead(dst, dstRepo, digest).compose(present -> {
-            if (present) {
+        ImageDestination.Capabilities can = destination.capabilities();
+        Future<Boolean> present = can.skipsPresent() ? destination.hasBlob(blob) : Future.succeededFuture(false);
+        return present.compose(there -> {
+            if (there) {
                 skipped.incrementAndGet();
                 listener.blobSkipped(blob, "exists");
                 return Future.succeededFuture();
             }
-            ImageReference mountFrom = mountSource(digest);
-            Future<Boolean> mount = mountFrom != null
-                    ? registry.blobMount(dst, dstRepo, digest, mountFrom).recover(this::streamIfMountRefused)
-                    : Future.succeededFuture(false);
+            Future<Boolean> mount = can.mounts() ? destination.mountBlob(blob, source) : Future.succeededFuture(false);
             return mount.compose(wasMounted -> {
                 if (wasMounted) {
                     mounted.incrementAndGet();
-                    flights.remember(dst.registry(), digest, dstRepo);
                     listener.blobSkipped(blob, "mounted");
                     return Future.succeededFuture();
                 }
@@ -89,45 +77,29 @@ final class BlobTransfer {
     }
 
     /**
-     * Another repository of the destination registry that has the blob: the source repository when both are
-     * on one registry, else one this Ferry recently copied the blob into.
-     */
-    private ImageReference mountSource(Digest digest) {
-        if (sameRegistry && !srcRepo.repository().equals(dstRepo.repository())) {
-            return srcRepo;
-        }
-        ImageReference known = flights.knownRepository(dst.registry(), digest);
-        return known != null && !known.repository().equals(dstRepo.repository()) ? known : null;
-    }
-
-    /**
-     * Streams the blob unless another copy is streaming it into the same registry right now: then waits for
-     * that one and takes the cheap path (present, or a mount from where it landed).
+     * Streams the blob unless another copy is streaming it into the same store right now: then waits for that one
+     * and takes the cheap path (present, or a mount from where it landed).
      */
     private Future<Void> streamOnce(Descriptor blob) {
+        String store = destination.sharedStore();
         Promise<Void> landed = Promise.promise();
-        BlobFlights.Flight mine = new BlobFlights.Flight(dstRepo, landed.future());
-        BlobFlights.Flight other = flights.claim(dst.registry(), blob.digest(), mine);
+        BlobFlights.Flight mine = new BlobFlights.Flight(landed.future());
+        BlobFlights.Flight other = store == null ? null : flights.claim(store, blob.digest(), mine);
         if (other != null) {
-            return other.landed().compose(v -> registry.blobHead(dst, dstRepo, blob.digest())).compose(present -> {
+            return other.landed().compose(v -> destination.hasBlob(blob)).compose(present -> {
                 if (present) {
                     skipped.incrementAndGet();
                     listener.blobSkipped(blob, "exists");
                     return Future.succeededFuture();
                 }
-                if (other.repository().repository().equals(dstRepo.repository())) {
+                return destination.mountBlob(blob, source).compose(wasMounted -> {
+                    if (wasMounted) {
+                        mounted.incrementAndGet();
+                        listener.blobSkipped(blob, "mounted");
+                        return Future.succeededFuture();
+                    }
                     return streamOnce(blob); // the other stream failed: try ourselves
-                }
-                return registry.blobMount(dst, dstRepo, blob.digest(), other.repository())
-                        .recover(this::streamIfMountRefused)
-                        .compose(wasMounted -> {
-                            if (wasMounted) {
-                                mounted.incrementAndGet();
-                                listener.blobSkipped(blob, "mounted");
-                                return Future.succeededFuture();
-                            }
-                            return streamOnce(blob);
-                        });
+                });
             });
         }
         listener.blobStarted(blob);
@@ -135,15 +107,16 @@ final class BlobTransfer {
             copied.incrementAndGet();
             bytes.addAndGet(n);
             listener.blobDone(blob);
-            flights.remember(dst.registry(), blob.digest(), dstRepo);
             return (Void) null;
         }).onComplete(ar -> {
-            flights.land(dst.registry(), blob.digest(), mine);
+            if (store != null) {
+                flights.land(store, blob.digest(), mine);
+            }
             landed.complete();
         });
     }
 
-    /** Streams the blob; a transient failure streams it again (with backoff) up to the destination's retries. */
+    /** Streams the blob; a transient failure streams it again (with backoff) up to the configured retries. */
     private Future<Long> stream(Descriptor blob, int attempt) {
         AtomicLong sent = new AtomicLong();
         StreamWatch watch = new StreamWatch() {
@@ -163,38 +136,27 @@ final class BlobTransfer {
                 return cancellation.onCancel(abort);
             }
         };
-        return registry.blobCopyStream(src, srcRepo, dst, dstRepo, blob, watch).recover(t -> {
+        return destination.putBlob(blob, source, watch).recover(t -> {
             listener.bytes(blob, -sent.get());
             if (cancellation.isCancelled()) {
                 return Future.failedFuture(new Cancellation.CancelledException());
             }
             boolean retryable = t instanceof FerryException fe ? RETRYABLE.contains(fe.type()) : true;
-            if (!retryable || attempt > blobRetries) {
+            if (!retryable || attempt > blobRetries || !destination.capabilities().parallelBlobs()) {
+                // a tar stream cannot take a blob again: what was written is already on its way
                 listener.blobFailed(blob, t.getMessage());
                 return Future.failedFuture(t);
             }
             listener.blobRetrying(blob, attempt, t.getMessage());
             Promise<Void> wait = Promise.promise();
-            long delay = dst.retryDelay() != null ? dst.retryDelay().toMillis() : Math.min(10_000L, 250L << Math.min(attempt - 1, 6));
+            long delay = retryDelay != null ? retryDelay.toMillis() : Math.min(10_000L, 250L << Math.min(attempt - 1, 6));
             vertx.setTimer(Math.max(1, delay), id -> wait.complete());
             return wait.future().compose(v -> stream(blob, attempt + 1));
         });
     }
 
-    /**
-     * A mount needs pull access to the source repository with the destination's credentials; when the
-     * registry refuses that, streaming with the source's own credentials still works.
-     */
-    private Future<Boolean> streamIfMountRefused(Throwable t) {
-        if (t instanceof FerryException fe && (fe.type() == ProblemType.REGISTRY_UNAUTHORIZED
-                || fe.type() == ProblemType.REGISTRY_FORBIDDEN)) {
-            return Future.succeededFuture(false);
-        }
-        return Future.failedFuture(t);
-    }
-
     /** The destination already has the whole image: every blob reported as present, nothing moved. */
-    CopyResult alreadyThere(CopyListener listener, java.util.List<Descriptor> all, Digest pointedTo) {
+    CopyResult alreadyThere(java.util.List<Descriptor> all, dev.ferry.oci.Digest pointedTo) {
         listener.planned(all.size(), all.stream().mapToLong(Descriptor::size).sum());
         for (Descriptor blob : all) {
             skipped.incrementAndGet();
@@ -203,7 +165,7 @@ final class BlobTransfer {
         return result(pointedTo);
     }
 
-    CopyResult result(Digest pointedTo) {
+    CopyResult result(dev.ferry.oci.Digest pointedTo) {
         return new CopyResult(pointedTo, copied.get(), mounted.get(), skipped.get(), bytes.get());
     }
 }

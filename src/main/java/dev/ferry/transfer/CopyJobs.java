@@ -9,11 +9,12 @@ import dev.ferry.job.JobCopyListener;
 import dev.ferry.job.JobPlan;
 import dev.ferry.job.JobWork;
 import dev.ferry.job.JobWorkFactory;
+import dev.ferry.oci.ImageLocation;
+import dev.ferry.storage.Transports;
+import io.vertx.core.Future;
+import java.util.function.Supplier;
 import dev.ferry.job.StoredRequests;
-import dev.ferry.oci.ImageReference;
 import dev.ferry.oci.Platform;
-import dev.ferry.registry.RegistryAccess;
-import dev.ferry.registry.RegistryAccessFactory;
 import dev.ferry.transfer.CopyOptions;
 import dev.ferry.transfer.ImageCopier;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -27,16 +28,17 @@ import java.util.List;
 @ApplicationScoped
 public class CopyJobs implements JobWorkFactory {
     private final ImageCopier copier;
-    private final RegistryAccessFactory access;
+    private final Transports transports;
     private final FerryConfig config;
     private final ObjectMapper json;
+
     private final dev.ferry.registry.RegistryClient registry;
 
-    public CopyJobs(ImageCopier copier, RegistryAccessFactory access, FerryConfig config, ObjectMapper json,
+    public CopyJobs(ImageCopier copier, Transports transports, FerryConfig config, ObjectMapper json,
                     dev.ferry.registry.RegistryClient registry) {
         this.registry = registry;
         this.copier = copier;
-        this.access = access;
+        this.transports = transports;
         this.config = config;
         this.json = json;
     }
@@ -47,15 +49,24 @@ public class CopyJobs implements JobWorkFactory {
     }
 
     public JobPlan plan(CopyRequest r) {
-        ImageReference src = RequestFields.image("source", r.source());
-        ImageReference dst = RequestFields.image("destination", r.destination());
-        RegistryAccess srcAccess = access.forReference(src, r.sourceAccess(), "src");
-        RegistryAccess dstAccess = access.forReference(dst, r.destinationAccess(), "dest");
+        ImageLocation src = Transports.parse("source", r.source());
+        ImageLocation dst = Transports.parse("destination", r.destination());
+        Supplier<ImageSource> source = transports.source("source", src, r.sourceAccess(), "src");
+        Supplier<Future<ImageDestination>> destination = transports.destination("destination", dst, r.destinationAccess(),
+                "dest", src);
         CopyOptions options = options(r);
+        if (options.all() && dst instanceof ImageLocation.DockerArchive) {
+            throw FerryException.invalidField("all", "a docker-archive holds one image: copy one platform, or use oci-archive");
+        }
         // a source repo:tag@digest must agree with itself; the destination's is checked against what would be pushed
-        JobWork work = ctx -> registry.requireTagMatchesDigest(srcAccess, src)
-                .compose(checked -> copier.copy(srcAccess, src, dstAccess, dst, options, new JobCopyListener(ctx), ctx.cancellation()))
-                .map(result -> (JsonNode) json.valueToTree(result));
+        JobWork work = ctx -> {
+            ImageSource s = source.get();
+            Future<?> checked = s instanceof RegistrySource rs
+                    ? registry.requireTagMatchesDigest(rs.access(), rs.reference()) : Future.succeededFuture();
+            return checked.compose(ok -> destination.get())
+                    .compose(d -> copier.copy(s, d, options, new JobCopyListener(ctx), ctx.cancellation()))
+                    .map(result -> (JsonNode) json.valueToTree(result));
+        };
         return new JobPlan(StoredRequests.of(json, r), work, StoredRequests.secrets(json, r));
     }
 
@@ -76,7 +87,11 @@ public class CopyJobs implements JobWorkFactory {
             throw FerryException.invalidField("imageParallelCopies", "must be between 1 and 64");
         }
         Platform platform = RequestFields.platform(config.platform(), r.overrideOs(), r.overrideArch(), r.overrideVariant());
-        return new CopyOptions(all, platform, parallel);
+        String format = r.format();
+        if (format != null && !"oci".equals(format)) {
+            throw FerryException.invalidField("format", "must be oci (v2s2 conversion is not supported: Ferry keeps Docker manifests as they are)");
+        }
+        return new CopyOptions(all, platform, parallel, format, Boolean.TRUE.equals(r.preserveDigests()));
     }
 
     @Override

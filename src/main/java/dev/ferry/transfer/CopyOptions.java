@@ -10,14 +10,21 @@ import dev.ferry.oci.Platform;
  * @param platform      the platform to choose from an index when {@code all} is false; null for the
  *                      configured default
  * @param parallelBlobs most blobs moved at the same time (at least 1)
+ * @param format        skopeo's --format: {@code oci} converts Docker manifests to OCI; null keeps them as they are,
+ *                      except for a destination that only holds OCI (an OCI layout), which converts as skopeo does
+ * @param preserveDigests skopeo's --preserve-digests: a copy that would change a digest fails instead
  */
-public record CopyOptions(boolean all, Platform platform, int parallelBlobs) {
+public record CopyOptions(boolean all, Platform platform, int parallelBlobs, String format, boolean preserveDigests) {
     public static final int DEFAULT_PARALLEL_BLOBS = 6;
 
     public CopyOptions {
         if (parallelBlobs < 1) {
             throw new IllegalArgumentException("parallelBlobs must be at least 1");
         }
+    }
+
+    public CopyOptions(boolean all, Platform platform, int parallelBlobs) {
+        this(all, platform, parallelBlobs, null, false);
     }
 
     public CopyOptions(boolean all, Platform platform) {

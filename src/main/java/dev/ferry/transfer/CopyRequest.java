@@ -9,10 +9,11 @@ import dev.ferry.registry.AccessOptions;
  * @param destination         {@code docker://HOST/REPO[:TAG|@DIGEST]}
  * @param all                 --all: every platform of a multi-platform image, and the index
  * @param multiArch           --multi-arch {@code system} (default) or {@code all}
- * @param preserveDigests     --preserve-digests (Ferry always copies manifests byte for byte)
+ * @param preserveDigests     --preserve-digests: fail rather than change a digest (an OCI conversion, a docker-archive)
  * @param imageParallelCopies --image-parallel-copies (default 6)
  * @param retryTimes          --retry-times: retries of each registry request (default ferry.http.retries)
  * @param retryDelay          --retry-delay: fixed wait between retries, a Go duration such as {@code 2s}
+ * @param format              --format: {@code oci} converts Docker manifests to OCI (digests change)
  */
 public record CopyRequest(String source, String destination,
                           Boolean srcTlsVerify, Boolean destTlsVerify,
@@ -21,7 +22,18 @@ public record CopyRequest(String source, String destination,
                           Boolean srcNoCreds, Boolean destNoCreds,
                           Boolean all, String multiArch, Boolean preserveDigests, Boolean removeSignatures,
                           String overrideOs, String overrideArch, String overrideVariant,
-                          Integer imageParallelCopies, Integer retryTimes, String retryDelay) {
+                          Integer imageParallelCopies, Integer retryTimes, String retryDelay, String format) {
+
+    /** Without {@code format} (what webhook promotions build). */
+    public CopyRequest(String source, String destination, Boolean srcTlsVerify, Boolean destTlsVerify, String srcCreds,
+                       String destCreds, String srcRegistryToken, String destRegistryToken, Boolean srcNoCreds,
+                       Boolean destNoCreds, Boolean all, String multiArch, Boolean preserveDigests, Boolean removeSignatures,
+                       String overrideOs, String overrideArch, String overrideVariant, Integer imageParallelCopies,
+                       Integer retryTimes, String retryDelay) {
+        this(source, destination, srcTlsVerify, destTlsVerify, srcCreds, destCreds, srcRegistryToken, destRegistryToken,
+                srcNoCreds, destNoCreds, all, multiArch, preserveDigests, removeSignatures, overrideOs, overrideArch,
+                overrideVariant, imageParallelCopies, retryTimes, retryDelay, null);
+    }
 
     public AccessOptions sourceAccess() {
         return new AccessOptions(srcCreds, srcRegistryToken, srcNoCreds, srcTlsVerify, retryTimes, retryDelay);

@@ -1,33 +1,27 @@
 package dev.ferry.transfer;
 
 import dev.ferry.config.FerryConfig;
-import dev.ferry.error.FerryException;
-import dev.ferry.error.ProblemType;
 import dev.ferry.oci.Descriptor;
 import dev.ferry.oci.Digest;
-import dev.ferry.oci.ImageIndex;
 import dev.ferry.oci.ImageManifest;
 import dev.ferry.oci.ImageReference;
-import dev.ferry.oci.Manifest;
 import dev.ferry.oci.Platform;
-import dev.ferry.oci.PlatformSelector;
+import dev.ferry.registry.ManifestResult;
 import dev.ferry.registry.RegistryAccess;
 import dev.ferry.registry.RegistryClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 
 /**
- * skopeo copy between registries. The source manifest is resolved once; everything after works by digest.
- * Order: all blobs (each distinct digest once, in parallel up to the configured bound, cheapest path first),
- * then child manifests by digest, then the top manifest under the destination tag. Manifests are pushed
- * byte-exact, so digests are preserved. A failed blob stops the copy before any manifest is pushed.
+ * skopeo copy from any {@link ImageSource} to any {@link ImageDestination}. The source is planned once
+ * ({@link CopyPlanner}); everything after works by digest. Order: all blobs (each distinct digest once, in
+ * parallel up to the configured bound when the destination allows it, cheapest path first), then child manifests
+ * by digest, then the top manifest, then commit. Manifests are written byte-exact, so digests are preserved. A
+ * failed blob stops the copy before any manifest is written, and the destination is aborted.
  */
 @ApplicationScoped
 public class ImageCopier {
@@ -43,165 +37,145 @@ public class ImageCopier {
         this.vertx = vertx;
     }
 
+    /** Registry to registry (what the older callers and tests use). */
     public Future<CopyResult> copy(RegistryAccess src, ImageReference srcRef, RegistryAccess dst, ImageReference dstRef,
                                    CopyOptions o) {
         return copy(src, srcRef, dst, dstRef, o, CopyListener.NONE, new Cancellation());
     }
 
-    /**
-     * Copies {@code srcRef} to {@code dstRef}, reporting to {@code listener}; once {@code cancellation} fires,
-     * streams are aborted and no manifest is pushed (fails with {@link Cancellation.CancelledException}).
-     */
+    /** Registry to registry, reporting to {@code listener}. */
     public Future<CopyResult> copy(RegistryAccess src, ImageReference srcRef, RegistryAccess dst, ImageReference dstRef,
                                    CopyOptions o, CopyListener listener, Cancellation cancellation) {
-        if (dstRef.tag() == null && dstRef.digest() == null) {
-            return Future.failedFuture(new FerryException(ProblemType.INVALID_REFERENCE,
-                    "the destination " + dstRef.name() + " needs a tag or a digest"));
+        ImageDestination destination;
+        try {
+            destination = new RegistryDestination(registry, dst, dstRef, flights);
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e);
         }
-        // a cancel resets every registry request of this copy at once, even one waiting for a silent registry
-        dev.ferry.registry.http.CallScope calls = dev.ferry.registry.http.CallScope.open();
-        // (on the event loop: the canceller's thread goes on to wait for the job to end)
-        Runnable unregister = cancellation.onCancel(() -> vertx.runOnContext(v -> calls.abort(new Cancellation.CancelledException())));
-        return copyWithin(src.within(calls), srcRef, dst.within(calls), dstRef, o, listener, cancellation)
-                .onComplete(ar -> unregister.run());
-    }
-
-    private Future<CopyResult> copyWithin(RegistryAccess src, ImageReference srcRef, RegistryAccess dst, ImageReference dstRef,
-                                          CopyOptions o, CopyListener listener, Cancellation cancellation) {
-        Pushes pushes = new Pushes(dst, listener, cancellation);
-        BlobTransfer blobs = new BlobTransfer(registry, src, srcRef, dst, dstRef, listener, cancellation, vertx,
-                config.transfer().blobRetries(), flights);
-        return registry.manifestGet(src, srcRef).compose(top -> {
-            Manifest parsed = top.parse(srcRef);
-            if (parsed instanceof ImageManifest image) {
-                return copyImage(blobs, pushes, image, dstRef, o);
-            }
-            ImageIndex index = (ImageIndex) parsed;
-            if (o.all()) {
-                return copyIndex(blobs, pushes, index, src, srcRef, dstRef, o);
-            }
-            Platform wanted = o.platform() != null ? o.platform() : defaultPlatform();
-            Descriptor chosen = PlatformSelector.select(index, wanted).orElseThrow(() -> new FerryException(
-                    ProblemType.PLATFORM_NOT_FOUND, "no image for platform " + wanted + " in " + srcRef.name()
-                    + "@" + index.digest()));
-            ImageReference childRef = srcRef.withTag(null).withDigest(chosen.digest());
-            return registry.manifestGet(src, childRef)
-                    .compose(child -> copyImage(blobs, pushes, child.image(childRef), dstRef, o));
-        });
-    }
-
-    /** A single image: its blobs, then its raw manifest under the destination reference. */
-    private Future<CopyResult> copyImage(BlobTransfer blobs, Pushes pushes, ImageManifest image, ImageReference dstRef,
-                                         CopyOptions o) {
-        List<Descriptor> all = blobsOf(List.of(image));
-        return unchanged(pushes, dstRef, image.digest()).compose(same -> {
-            if (same) {
-                return Future.succeededFuture(blobs.alreadyThere(pushes.listener, all, image.digest()));
-            }
-            return copyBlobs(blobs, pushes.listener, all, o)
-                    .compose(v -> pushes.put(dstRef, image.mediaType().value(), image.raw()))
-                    .map(blobs::result);
-        });
+        return copy(new RegistrySource(registry, src, srcRef), destination, o, listener, cancellation);
     }
 
     /**
-     * Whether the destination reference already points at {@code digest} (one HEAD). A registry only accepts
-     * a manifest whose blobs and child manifests it has, so then there is nothing to move or push. Any
-     * doubt (an error) means "no": the full path checks every blob.
+     * Copies {@code source} to {@code destination}, reporting to {@code listener}; once {@code cancellation}
+     * fires, streams are aborted and no manifest is written (fails with {@link Cancellation.CancelledException}).
+     * The source is closed and the destination committed or aborted before the future completes.
      */
-    private Future<Boolean> unchanged(Pushes pushes, ImageReference dstRef, Digest digest) {
-        if (dstRef.tag() != null && dstRef.digest() != null && !dstRef.digest().equals(digest)) {
-            // before anything moves: never push the tag with another digest than the one named
-            return Future.failedFuture(new FerryException(ProblemType.REFERENCE_MISMATCH, "the destination " + dstRef
-                    + " names digest " + dstRef.digest() + ", but the copy would push " + digest + " under tag " + dstRef.tag()));
+    public Future<CopyResult> copy(ImageSource source, ImageDestination destination, CopyOptions o, CopyListener listener,
+                                   Cancellation cancellation) {
+        // a cancel resets every registry request of this copy at once, even one waiting for a silent registry
+        // (on the event loop: the canceller's thread goes on to wait for the job to end)
+        dev.ferry.registry.http.CallScope calls = dev.ferry.registry.http.CallScope.open();
+        Runnable unregister = cancellation.onCancel(() -> vertx.runOnContext(v -> calls.abort(new Cancellation.CancelledException())));
+        ImageSource s = source instanceof RegistrySource rs
+                ? new RegistrySource(registry, rs.access().within(calls), rs.reference()) : source;
+        ImageDestination d = destination instanceof RegistryDestination rd ? rd.within(calls) : destination;
+        Future<CopyPlan> plan;
+        try {
+            plan = CopyPlanner.plan(s, o.all(), platform(o));
+        } catch (RuntimeException e) {
+            plan = Future.failedFuture(e);
         }
-        return registry.manifestHead(pushes.dst, dstRef)
-                .map(head -> head != null && digest.equals(head.digest()))
-                .recover(t -> Future.succeededFuture(false));
+        return copy(plan, s, d, o, listener, cancellation).onComplete(ar -> unregister.run());
     }
 
-    /** Every child image (blobs of all of them first, then each manifest by digest), then the index itself. */
-    private Future<CopyResult> copyIndex(BlobTransfer blobs, Pushes pushes, ImageIndex index, RegistryAccess src,
-                                         ImageReference srcRef, ImageReference dstRef, CopyOptions o) {
-        return unchanged(pushes, dstRef, index.digest()).compose(same -> {
-            if (same) {
-                return Future.succeededFuture(blobs.alreadyThere(pushes.listener, List.of(), index.digest()));
+    /** As above, with the plan already made (export plans first, so a missing image is an error, not an empty tar). */
+    public Future<CopyResult> copy(Future<CopyPlan> plan, ImageSource source, ImageDestination destination, CopyOptions o,
+                                   CopyListener listener, Cancellation cancellation) {
+        Future<CopyResult> done = plan.compose(p -> {
+            try {
+                return copyPlanned(p, source, destination, o, listener, cancellation);
+            } catch (RuntimeException e) {
+                return Future.failedFuture(e);
             }
-            return copyChildrenAndIndex(blobs, pushes, index, src, srcRef, dstRef, o);
+        });
+        return done.transform(ar -> {
+            Future<Void> finished = ar.succeeded() ? destination.commit() : destination.abort();
+            return finished.transform(c -> source.close().transform(ignored ->
+                    ar.failed() ? Future.failedFuture(ar.cause()) : c.failed() ? Future.failedFuture(c.cause()) : Future.succeededFuture(ar.result())));
         });
     }
 
-    private Future<CopyResult> copyChildrenAndIndex(BlobTransfer blobs, Pushes pushes, ImageIndex index, RegistryAccess src,
-                                                    ImageReference srcRef, ImageReference dstRef, CopyOptions o) {
-        List<Future<ImageManifest>> reads = new ArrayList<>();
-        for (Descriptor d : index.manifests()) {
-            ImageReference childRef = srcRef.withTag(null).withDigest(d.digest());
-            reads.add(registry.manifestGet(src, childRef).map(m -> m.image(childRef)));
+    private Future<CopyResult> copyPlanned(CopyPlan planned, ImageSource source, ImageDestination destination, CopyOptions o,
+                                           CopyListener listener, Cancellation cancellation) {
+        boolean toOci = "oci".equals(o.format()) || (o.format() == null && destination.needsOci());
+        CopyPlan plan = toOci ? ManifestConversion.toOci(planned, source.describe()) : planned;
+        boolean changed = plan != planned || !destination.capabilities().keepsDigests();
+        if (changed && o.preserveDigests()) {
+            return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.DIGESTS_WOULD_CHANGE,
+                    "copying " + source.describe() + " to " + destination.describe() + " would change digests ("
+                    + (plan != planned ? "its Docker manifests become OCI manifests" : "the destination keeps no manifest")
+                    + ") and preserveDigests is set"));
         }
-        return Future.all(reads).compose(all -> {
-            List<ImageManifest> children = reads.stream().map(Future::result).collect(Collectors.toList());
-            return copyBlobs(blobs, pushes.listener, blobsOf(children), o)
-                    .compose(v -> pushChildren(pushes, dstRef, children))
-                    .compose(v -> pushes.put(dstRef, index.mediaType().value(), index.raw()))
-                    .map(blobs::result);
+        RegistryAccess dstAccess = destination instanceof RegistryDestination rd ? rd.access() : null;
+        BlobTransfer blobs = new BlobTransfer(source, destination, listener, cancellation, vertx,
+                config.transfer().blobRetries(), dstAccess == null ? null : dstAccess.retryDelay(), flights);
+        Digest target = plan.target();
+        if (destination instanceof RegistryDestination rd && rd.reference().tag() != null && rd.reference().digest() != null
+                && !rd.reference().digest().equals(target)) {
+            // before anything moves: never push the tag with another digest than the one named
+            return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.REFERENCE_MISMATCH,
+                    "the destination " + rd.reference() + " names digest " + rd.reference().digest() + ", but the copy would push "
+                    + target + " under tag " + rd.reference().tag()));
+        }
+        return destination.pointsAt().compose(current -> {
+            // A registry only holds a manifest whose blobs (and children) it has: then there is nothing to move.
+            if (target.equals(current)) {
+                return Future.succeededFuture(blobs.alreadyThere(plan.index() == null ? plan.blobs() : List.of(), target));
+            }
+            int parallel = destination.capabilities().parallelBlobs() ? o.parallelBlobs() : 1;
+            return copyBlobs(blobs, listener, plan.blobs(), parallel)
+                    .compose(v -> plan.index() == null ? Future.succeededFuture() : pushChildren(destination, listener, cancellation, plan.images()))
+                    .compose(v -> put(destination, listener, cancellation, topManifest(plan), true))
+                    .map(d -> blobs.result(target).withDigestsChanged(changed));
         });
     }
 
-    private Future<Void> pushChildren(Pushes pushes, ImageReference dstRef, List<ImageManifest> children) {
+    /** What the destination reference points at: the index, or the one image (the selected platform's). */
+    private static ManifestResult topManifest(CopyPlan plan) {
+        if (plan.index() != null) {
+            return plan.top();
+        }
+        ImageManifest image = plan.images().get(0);
+        return image.digest().equals(plan.top().digest()) ? plan.top()
+                : new ManifestResult(image.raw(), image.mediaType().value(), image.digest());
+    }
+
+    private Future<Void> pushChildren(ImageDestination destination, CopyListener listener, Cancellation cancellation,
+                                      List<ImageManifest> children) {
         Future<Void> chain = Future.succeededFuture();
         for (ImageManifest child : children) {
-            ImageReference byDigest = dstRef.withTag(null).withDigest(child.digest());
-            chain = chain.compose(v -> pushes.put(byDigest, child.mediaType().value(), child.raw()).mapEmpty());
+            ManifestResult m = new ManifestResult(child.raw(), child.mediaType().value(), child.digest());
+            chain = chain.compose(v -> put(destination, listener, cancellation, m, false).mapEmpty());
         }
         return chain;
     }
 
-    /** Manifest pushes of one copy: none once it is cancelled; each reported when done. */
-    private final class Pushes {
-        private final RegistryAccess dst;
-        private final CopyListener listener;
-        private final Cancellation cancellation;
-
-        Pushes(RegistryAccess dst, CopyListener listener, Cancellation cancellation) {
-            this.dst = dst;
-            this.listener = listener;
-            this.cancellation = cancellation;
+    /** One manifest write: none once the copy is cancelled; each reported when done. */
+    private static Future<Digest> put(ImageDestination destination, CopyListener listener, Cancellation cancellation,
+                                      ManifestResult m, boolean top) {
+        if (cancellation.isCancelled()) {
+            return Future.failedFuture(new Cancellation.CancelledException());
         }
-
-        Future<Digest> put(ImageReference ref, String mediaType, byte[] raw) {
-            if (cancellation.isCancelled()) {
-                return Future.failedFuture(new Cancellation.CancelledException());
-            }
-            return registry.manifestPut(dst, ref, mediaType, raw).onSuccess(d ->
-                    listener.manifestPushed(d, mediaType, ref.tag() != null ? ref.tag() : d.toString()));
-        }
+        String mediaType = m.parse(destination.describe()).mediaType().value();
+        return destination.putManifest(m, top).onSuccess(d ->
+                listener.manifestPushed(d, mediaType, top ? destination.reference(d) : d.toString()));
     }
 
-    private Future<Void> copyBlobs(BlobTransfer blobs, CopyListener listener, List<Descriptor> all, CopyOptions o) {
+    private Future<Void> copyBlobs(BlobTransfer blobs, CopyListener listener, List<Descriptor> all, int parallel) {
         listener.planned(all.size(), all.stream().mapToLong(Descriptor::size).sum());
         List<Supplier<Future<?>>> tasks = new ArrayList<>();
         for (Descriptor d : all) {
             tasks.add(() -> blobs.copy(d));
         }
-        return BoundedParallel.run(tasks, o.parallelBlobs());
+        return BoundedParallel.run(tasks, parallel);
     }
 
-    /** Config and layers of every image, each distinct digest once, in manifest order. */
-    private static List<Descriptor> blobsOf(List<ImageManifest> images) {
-        Map<Digest, Descriptor> distinct = new LinkedHashMap<>();
-        for (ImageManifest image : images) {
-            distinct.putIfAbsent(image.config().digest(), image.config());
-            for (Descriptor layer : image.layers()) {
-                distinct.putIfAbsent(layer.digest(), layer);
-            }
+    /** The platform to pick from an index: the request's, else the configured default. */
+    public Platform platform(CopyOptions o) {
+        if (o.platform() != null) {
+            return o.platform();
         }
-        return List.copyOf(distinct.values());
-    }
-
-    private Platform defaultPlatform() {
         FerryConfig.DefaultPlatform d = config.platform();
         return Platform.of(d.os(), d.arch(), d.variant().orElse(null));
     }
-
-
 }

@@ -296,9 +296,16 @@ class CopyJobTest {
 
     @Test
     void shouldRejectBadRequestsBeforeAcceptingAJob() {
+        // no storage root is configured by default: the path transports are off
         submit(Map.of("source", "oci:/tmp/x", "destination", dest.hostPort() + "/a:b"), Map.of()).then()
+                .statusCode(403).body("type", equalTo("urn:ferry:problem:storage-disabled"))
+                .body("errors[0].field", equalTo("source"));
+        submit(Map.of("source", "ostree:/tmp/x", "destination", dest.hostPort() + "/a:b"), Map.of()).then()
                 .statusCode(400).body("type", equalTo("urn:ferry:problem:unsupported-transport"))
                 .body("errors[0].field", equalTo("source"));
+        submit(Map.of("source", "containers-storage:alpine", "destination", dest.hostPort() + "/a:b"), Map.of()).then()
+                .statusCode(400).body("type", equalTo("urn:ferry:problem:unsupported-transport"))
+                .body("detail", containsString("docker-daemon:"));
         submit(Map.of("source", src + "/copyjob/app:v1"), Map.of()).then()
                 .statusCode(400).body("errors[0].field", equalTo("destination"));
         submit(Map.of("source", src + "/copyjob/app:v1", "destination", dest.hostPort() + "/a:b", "multiArch", "some"), Map.of()).then()

@@ -249,14 +249,21 @@ class InspectTest {
                 {anon + "/inspect/oci:bad tag", "urn:ferry:problem:invalid-reference"},
                 {anon + "/inspect/oci@sha256:abc", "urn:ferry:problem:invalid-reference"},
                 {anon + "/inspect/oci@md5:abc", "urn:ferry:problem:invalid-reference"},
-                {"oci:/tmp/layout", "urn:ferry:problem:unsupported-transport"},
-                {"docker-archive:/tmp/x.tar", "urn:ferry:problem:unsupported-transport"},
+                {"ostree:/tmp/repo", "urn:ferry:problem:unsupported-transport"},
+                {"containers-storage:alpine", "urn:ferry:problem:unsupported-transport"},
                 {"", "urn:ferry:problem:invalid-request"},
         };
         for (String[] c : cases) {
             inspect(Map.of("image", c[0])).then()
                     .statusCode(400).contentType("application/problem+json")
                     .body("type", equalTo(c[1]))
+                    .body("errors[0].field", equalTo("image"));
+        }
+        // the path transports are off without FERRY_STORAGE_ROOTS
+        for (String path : new String[] {"oci:/tmp/layout", "docker-archive:/tmp/x.tar"}) {
+            inspect(Map.of("image", path)).then()
+                    .statusCode(403).contentType("application/problem+json")
+                    .body("type", equalTo("urn:ferry:problem:storage-disabled"))
                     .body("errors[0].field", equalTo("image"));
         }
     }

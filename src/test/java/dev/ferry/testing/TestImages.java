@@ -208,9 +208,64 @@ public final class TestImages {
     private List<Blob> randomLayers(int layers, int layerSize, String mediaType) {
         List<Blob> out = new ArrayList<>();
         for (int i = 0; i < layers; i++) {
-            out.add(blob(gzipLayers ? gzip(randomBytes(layerSize)) : randomBytes(layerSize), mediaType));
+            if (tarLayers) {
+                byte[] tar = tarOf("layer-" + i + ".bin", randomBytes(layerSize));
+                uncompressedDigests.put(blob(gzip(tar), mediaType).digest(), sha256(tar));
+                out.add(blob(gzip(tar), mediaType));
+            } else {
+                out.add(blob(gzipLayers ? gzip(randomBytes(layerSize)) : randomBytes(layerSize), mediaType));
+            }
         }
         return out;
+    }
+
+    private boolean tarLayers;
+    private final java.util.Map<String, String> uncompressedDigests = new java.util.HashMap<>();
+
+    /**
+     * From now on, layers are gzip'd tar archives (one file of random bytes each) and the config's diff_ids are the
+     * real digests of the uncompressed tars: what podman/docker load and skopeo's docker-archive need.
+     */
+    public TestImages withTarLayers() {
+        tarLayers = true;
+        gzipLayers = true;
+        return this;
+    }
+
+    /** A ustar archive holding one regular file named exactly {@code name} (for hostile names too). */
+    public static byte[] tarEntry(String name, byte[] content) {
+        return tarOf(name, content);
+    }
+
+    /** A ustar archive holding one regular file. */
+    static byte[] tarOf(String name, byte[] content) {
+        byte[] h = new byte[512];
+        byte[] n = name.getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(n, 0, h, 0, n.length);
+        putOctal(h, 100, 8, 0644);
+        putOctal(h, 108, 8, 0);
+        putOctal(h, 116, 8, 0);
+        putOctal(h, 124, 12, content.length);
+        putOctal(h, 136, 12, 0);
+        java.util.Arrays.fill(h, 148, 156, (byte) ' ');
+        h[156] = '0';
+        System.arraycopy("ustar\u000000".getBytes(StandardCharsets.US_ASCII), 0, h, 257, 8);
+        int sum = 0;
+        for (byte b : h) {
+            sum += b & 0xff;
+        }
+        putOctal(h, 148, 7, sum);
+        int padded = (content.length + 511) / 512 * 512;
+        byte[] out = new byte[512 + padded + 1024];
+        System.arraycopy(h, 0, out, 0, 512);
+        System.arraycopy(content, 0, out, 512, content.length);
+        return out;
+    }
+
+    private static void putOctal(byte[] h, int off, int len, long v) {
+        byte[] b = String.format("%0" + (len - 1) + "o", v).getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(b, 0, h, off, len - 1);
+        h[off + len - 1] = 0;
     }
 
     /**
@@ -258,7 +313,8 @@ public final class TestImages {
         for (int i = 0; i < layers.size(); i++) {
             // any valid digest: sha256 of a distinct prefix + the layer bytes (as if uncompressed content)
             byte[] seed = ("diff-id-" + i + ":" + layers.get(i).digest()).getBytes(StandardCharsets.UTF_8);
-            diffIds.add(sha256(seed));
+            String real = uncompressedDigests.get(layers.get(i).digest());
+            diffIds.add(real != null ? real : sha256(seed));
             ObjectNode h = history.addObject();
             h.put("created", CREATED);
             h.put("created_by", "/bin/sh -c #(nop) ADD file:layer-" + i + " in / ");
