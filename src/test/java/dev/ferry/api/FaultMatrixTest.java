@@ -173,7 +173,7 @@ class FaultMatrixTest {
             for (int i = 0; i < copies; i++) {
                 String state = "queued";
                 Response job = null;
-                for (int wait = 0; wait < 1200 && !List.of("succeeded", "failed", "cancelled").contains(state); wait++) {
+                for (int wait = 0; wait < 12_000 && !List.of("succeeded", "failed", "cancelled").contains(state); wait++) {
                     Thread.sleep(50);
                     job = given().get("/api/v1/jobs/" + jobs.get(i));
                     state = job.path("state");

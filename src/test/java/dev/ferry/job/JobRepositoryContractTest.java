@@ -135,6 +135,11 @@ class JobRepositoryContractTest {
             all.addAll(f.get());
         }
         pool.shutdown();
+        // SKIP LOCKED promises that no two claimers get one job, not that a claimer sees rows another one had
+        // locked at that moment: a job the racing claimers happened to miss is claimed by the next claim.
+        for (JobRepository.Claimed c : claimAll(repo, "sweeper", T0)) {
+            all.add(c.lease().jobId());
+        }
         assertEquals(ids.size(), all.size(), "every job claimed exactly once: " + all.size());
         assertEquals(ids, new HashSet<>(all));
         assertTrue(claimAll(repo, "late", T0.plusSeconds(1)).isEmpty(), "a live lease is never claimed");

@@ -42,6 +42,13 @@ public final class FaultyProxy implements AutoCloseable {
     public final java.util.concurrent.atomic.AtomicLong blobBytesSent = new java.util.concurrent.atomic.AtomicLong();
     private volatile Rule rule = (method, path, nth) -> null;
     private final Map<String, AtomicInteger> seen = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Random faults never hit one kind of request (method and path, upload sessions folded) more than this many
+     * times in a row: a client that retries is guaranteed to get through, so a soak's outcome does not depend on
+     * which request happens to draw which number when many run at once (the order varies with the machine's speed).
+     */
+    static final int MAX_FAULT_STREAK = 2;
+    private final Map<String, AtomicInteger> faultStreak = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** What to do to one request, or null to forward it as the random faults decide. */
     public sealed interface Fault {
@@ -127,7 +134,10 @@ public final class FaultyProxy implements AutoCloseable {
                 drops.incrementAndGet();
                 throw new IOException("dropping the upload's connection on purpose");
             }
-            if (fault == null && !path.equals("/v2/") && roll() < errorRate) {
+            String key = kind.replaceAll("/uploads/[^/]+", "/uploads/*");
+            AtomicInteger streak = faultStreak.computeIfAbsent(key, k -> new AtomicInteger());
+            if (fault == null && !path.equals("/v2/") && streak.get() < MAX_FAULT_STREAK && roll() < errorRate) {
+                streak.incrementAndGet();
                 errors.incrementAndGet();
                 boolean tooMany = roll() < 0.5;
                 ex.getResponseHeaders().set("Retry-After", "0");
@@ -153,6 +163,7 @@ public final class FaultyProxy implements AutoCloseable {
                 return;
             }
             forwarded.incrementAndGet();
+            streak.set(0);
             resp.headers().map().forEach((k, vs) -> {
                 if (!RESTRICTED.contains(k.toLowerCase()) && !k.startsWith(":")) {
                     for (String v : vs) {
