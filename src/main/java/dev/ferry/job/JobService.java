@@ -54,6 +54,7 @@ public class JobService {
     private final Clock clock;
     private final Stores stores;
     private final SecretBox box;
+    private final jakarta.enterprise.event.Event<JobEnded> ended;
     private final String replica;
 
     /** Jobs this replica runs now. */
@@ -106,7 +107,9 @@ public class JobService {
     }
 
     public JobService(JobRepository store, JobEvents events, Vertx vertx, FerryConfig config, ObjectMapper json,
-                      Instance<JobWorkFactory> factories, Clock clock, Stores stores, SecretBox box) {
+                      Instance<JobWorkFactory> factories, Clock clock, Stores stores, SecretBox box,
+                      jakarta.enterprise.event.Event<JobEnded> ended) {
+        this.ended = ended;
         this.store = store;
         this.events = events;
         this.vertx = vertx;
@@ -173,6 +176,47 @@ public class JobService {
         }
         pumpSoon();
         return new Submitted(job, true);
+    }
+
+    /**
+     * Accepts a planned job linked to what started it (a policy run, a retry), recorded only if {@code admission}
+     * agrees in the same transaction (e.g. a fenced update of a schedule). Empty when the admission refused it, or
+     * when a job for the same {@code (policy, dueAt)} exists already; nothing is recorded then.
+     */
+    public Optional<Submitted> submitLinked(String type, String caller, JobPlan plan, JobRepository.Link link,
+                                            JobRepository.Admission admission) {
+        Job job = new Job(UUID.randomUUID().toString(), type, JobState.QUEUED, clock.instant(), null, null,
+                plan.storedRequest(), Progress.ZERO, null, null);
+        accepted.put(job.id(), new Accepted(plan.work(), clock.instant()));
+        boolean recorded;
+        try {
+            ObjectNode secrets = plan.secrets();
+            String sealed = secrets != null && box.enabled() ? box.seal(job.id(), secrets.toString()) : null;
+            recorded = store.insertLinked(job, caller, new JobEvent(job.id(), 1, "job", snapshot(job)), sealed,
+                    registriesOf(plan.storedRequest()), link, admission);
+        } catch (JobRepository.DuplicateKeyException e) {
+            recorded = false;
+        } catch (StoreException e) {
+            accepted.remove(job.id());
+            throw new FerryException(ProblemType.STORE_UNAVAILABLE, "the job could not be recorded; nothing was started", e);
+        }
+        if (!recorded) {
+            accepted.remove(job.id());
+            return Optional.empty();
+        }
+        pumpSoon();
+        return Optional.of(new Submitted(job, true));
+    }
+
+    /** What started a job: its policy, due time and the job it retries ({@link JobRepository.Link#NONE} when none). */
+    public Optional<JobRepository.Link> link(String id) {
+        return store.link(id);
+    }
+
+    /** The jobs of a policy, newest first. */
+    public Page pageOfPolicy(String policy, int offset, int limit) {
+        JobRepository.Page p = store.listByPolicy(policy, offset, limit);
+        return new Page(p.items().stream().map(s -> withLiveProgress(s.job())).toList(), p.total());
     }
 
     /** The earlier job of an Idempotency-Key, which must have been for the same request. */
@@ -433,6 +477,13 @@ public class JobService {
         events.write(() -> {
             if (!store.finish(a.lease, state, progress, finalResult, finalError, at, last)) {
                 Log.warnf("job %s ended here as %s, but another replica holds it now: not recorded", id, state.wire());
+                return;
+            }
+            try {
+                JobRepository.Link link = store.link(id).orElse(JobRepository.Link.NONE);
+                ended.fireAsync(new JobEnded(finished, link));
+            } catch (RuntimeException e) {
+                Log.warnf("job %s: telling observers of its end failed: %s", id, e.getMessage());
             }
         }).whenComplete((v, t) -> {
             endedNotStored.remove(id, finished);
