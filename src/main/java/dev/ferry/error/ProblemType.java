@@ -51,6 +51,11 @@ public enum ProblemType {
     PATH_NOT_ALLOWED("path-not-allowed", 403, "The path is outside the storage roots"),
     INVALID_ARCHIVE("invalid-archive", 400, "The archive is invalid"),
     DIGESTS_WOULD_CHANGE("digests-would-change", 422, "The copy would change digests"),
+    // ---- policies, runs and retries (issue 13: dev.ferry.policy) ----
+    POLICY_NOT_FOUND("policy-not-found", 404, "No such policy"),
+    POLICY_EXISTS("policy-exists", 409, "A policy with this name exists already"),
+    POLICY_RUN_ACTIVE("policy-run-active", 409, "A run of this policy is still active"),
+    JOB_NOT_RETRYABLE("job-not-retryable", 409, "The job cannot be retried"),
     INTERNAL("internal", 500, "Internal error");
 
     private static final String PREFIX = "urn:ferry:problem:";

@@ -82,7 +82,7 @@ public class JdbcJobRepository implements JobRepository {
             update(c, "INSERT INTO jobs (id, type, state, caller, request, progress, created_at, secrets, registries, policy, due_at, retry_of) "
                             + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     job.id(), job.type(), job.state().wire(), caller, write(job.request()), write(job.progress()),
-                    ts(job.createdAt()), secrets, hosts, link.policy(), ts(link.dueAt()), link.retryOf());
+                    ts(job.createdAt()), secrets, hosts, link.policy(), link.dueAt() == null ? NULL_TIMESTAMP : ts(link.dueAt()), link.retryOf());
             insertEvents(c, List.of(first));
             if (!admission.admit(c, job.id())) {
                 c.rollback();
@@ -479,10 +479,15 @@ public class JdbcJobRepository implements JobRepository {
         }
     }
 
+    /** A null bound as a timestamp (PostgreSQL refuses a VARCHAR null for a timestamp column). */
+    private static final Object NULL_TIMESTAMP = new Object();
+
     private static void bind(PreparedStatement ps, Object... args) throws SQLException {
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
-            if (a == null) {
+            if (a == NULL_TIMESTAMP) {
+                ps.setNull(i + 1, java.sql.Types.TIMESTAMP);
+            } else if (a == null) {
                 ps.setNull(i + 1, java.sql.Types.VARCHAR);
             } else if (a instanceof Timestamp t) {
                 ps.setTimestamp(i + 1, t);

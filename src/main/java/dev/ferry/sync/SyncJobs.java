@@ -216,7 +216,7 @@ public class SyncJobs implements JobWorkFactory {
         // the destination's access is made per destination repository, once the sources are known (destinations())
         return new SyncOptions(destination, null, Boolean.TRUE.equals(r.scoped()), r.appendSuffix(),
                 Boolean.TRUE.equals(r.keepGoing()), Boolean.TRUE.equals(r.dryRun()), parallelImages,
-                new CopyOptions(Boolean.TRUE.equals(r.all()), null, parallelBlobs));
+                new CopyOptions(Boolean.TRUE.equals(r.all()), null, parallelBlobs), TagFilters.of(r));
     }
 
     /**
@@ -308,12 +308,24 @@ public class SyncJobs implements JobWorkFactory {
         return node;
     }
 
+    /** Fields a policy run or a retry adds to the stored request (what started it); not part of the sync itself. */
+    public static final List<String> LINK_FIELDS = List.of("policy", "trigger", "dueAt", "retryOf");
+
     @Override
     public JobWork resume(JsonNode storedRequest) {
+        return replan(storedRequest).work();
+    }
+
+    /**
+     * Plans again from a stored request (a job's, or a policy's with its secrets put back): its link fields are
+     * ignored, and it is refused (job-not-resumable) when secrets it needs were removed.
+     */
+    public JobPlan replan(JsonNode storedRequest) {
         ObjectNode copy = StoredRequests.resumable(storedRequest);
+        LINK_FIELDS.forEach(copy::remove);
         JsonNode yaml = copy.remove("yaml");
         SyncRequest r = StoredRequests.read(json, copy, SyncRequest.class);
-        return (yaml != null ? planYaml(yaml, r) : plan(r)).work();
+        return yaml != null ? planYaml(yaml, r) : plan(r);
     }
 
     /** Reads a YAML value as a tree whose scalars keep their text as written ({@code 1.10} stays "1.10", not 1.1). */
