@@ -172,6 +172,33 @@ public class PolicyStore {
         });
     }
 
+    /**
+     * Moves {@code next_due} from {@code due} to {@code next} (null: no schedule) without a run, recording {@code reason}
+     * as a skipped due time when given; fenced like {@link #fire}.
+     */
+    public boolean advance(String name, Instant due, Instant next, Instant now, String reason) {
+        return tx("advancing the schedule of " + name, c -> {
+            if (!fire(c, name, due, next)) {
+                return false;
+            }
+            if (reason != null) {
+                update(c, "INSERT INTO policy_skips (policy, due_at, reason, running_job, recorded_at) VALUES (?,?,?,?,?)", name, ts(due),
+                        reason.length() > 500 ? reason.substring(0, 500) : reason, null, ts(now));
+            }
+            return true;
+        });
+    }
+
+    /** Whether the policy still exists (inside a run's transaction). */
+    public static boolean exists(Connection c, String name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM policies WHERE name = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
     /** Records a run that was not started (a webhook trigger while a run was active), outside any schedule. */
     public void recordSkip(String name, Instant at, String reason, String runningJob) {
         tx("recording a skipped run of " + name, c -> {

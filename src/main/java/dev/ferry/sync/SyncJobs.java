@@ -96,6 +96,11 @@ public class SyncJobs implements JobWorkFactory {
 
     /** skopeo's YAML source document as it is, with the destination and options from {@code r}. */
     public JobPlan planYaml(String yaml, SyncRequest r) {
+        return planYaml(yamlTree(yaml), r);
+    }
+
+    /** skopeo's YAML source document read as a tree (scalars as written), credentials included; 400 when unreadable. */
+    public JsonNode yamlTree(String yaml) {
         if (yaml == null || yaml.isBlank()) {
             throw new FerryException(ProblemType.INVALID_REQUEST, "a YAML document (skopeo sync --src yaml) is required");
         }
@@ -107,7 +112,7 @@ public class SyncJobs implements JobWorkFactory {
             throw new FerryException(ProblemType.INVALID_REQUEST, "the YAML document cannot be read: "
                     + e.getMessage().lines().findFirst().orElse("syntax error"));
         }
-        return planYaml(tree, r);
+        return tree;
     }
 
     private JobPlan planYaml(JsonNode tree, SyncRequest r) {
