@@ -35,11 +35,13 @@ public class PolicyResource {
     private final PolicyService policies;
     private final JobService jobs;
     private final FerryConfig config;
+    private final StrictJson strict;
 
-    public PolicyResource(PolicyService policies, JobService jobs, FerryConfig config) {
+    public PolicyResource(PolicyService policies, JobService jobs, FerryConfig config, StrictJson strict) {
         this.policies = policies;
         this.jobs = jobs;
         this.config = config;
+        this.strict = strict;
     }
 
     /** Every policy, by name. */
@@ -85,7 +87,10 @@ public class PolicyResource {
     /** Runs the policy now; {@code {"dryRun": true}} plans only (what would be copied and pruned). */
     @POST
     @Path("/{name}/runs")
-    public Response run(@PathParam("name") String name, RunRequest body, @HeaderParam("Prefer") String prefer) {
+    @Consumes(MediaType.WILDCARD)
+    public Response run(@PathParam("name") String name, String raw, @HeaderParam("Prefer") String prefer)
+            throws com.fasterxml.jackson.core.JsonProcessingException {
+        RunRequest body = raw == null || raw.isBlank() ? null : RequestFields.body(strict.mapper().readValue(raw, RunRequest.class));
         boolean dryRun = body != null && Boolean.TRUE.equals(body.dryRun());
         JobService.Submitted s = policies.runNow(name, "manual", dryRun);
         return JobSubmission.answer(jobs, s, JobSubmission.wait(prefer, config.jobs().maxWait()));
@@ -94,6 +99,7 @@ public class PolicyResource {
     /** The plan of a run, as a dry-run job: what would be copied, skipped and pruned. */
     @POST
     @Path("/{name}/plan")
+    @Consumes(MediaType.WILDCARD)
     public Response plan(@PathParam("name") String name, @HeaderParam("Prefer") String prefer) {
         JobService.Submitted s = policies.runNow(name, "manual", true);
         return JobSubmission.answer(jobs, s, JobSubmission.wait(prefer, config.jobs().maxWait()));

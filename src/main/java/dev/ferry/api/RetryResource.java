@@ -25,19 +25,26 @@ public class RetryResource {
     private final PolicyService policies;
     private final JobService jobs;
     private final FerryConfig config;
+    private final StrictJson strict;
 
-    public RetryResource(PolicyService policies, JobService jobs, FerryConfig config) {
+    public RetryResource(PolicyService policies, JobService jobs, FerryConfig config, StrictJson strict) {
         this.policies = policies;
         this.jobs = jobs;
         this.config = config;
+        this.strict = strict;
     }
 
+    /** The body is optional (credentials a one-off sync needs again); without one, no Content-Type is needed. */
     @POST
+    @jakarta.ws.rs.Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
-    public Response retry(@PathParam("id") String id, PolicyService.RetryRequest body, @HeaderParam("Prefer") String prefer) {
+    public Response retry(@PathParam("id") String id, String raw, @HeaderParam("Prefer") String prefer)
+            throws com.fasterxml.jackson.core.JsonProcessingException {
         if (!JOB_ID.matcher(id).matches()) {
             throw new FerryException(ProblemType.JOB_NOT_FOUND, "no job " + id);
         }
+        PolicyService.RetryRequest body = raw == null || raw.isBlank() ? null
+                : dev.ferry.error.RequestFields.body(strict.mapper().readValue(raw, PolicyService.RetryRequest.class));
         JobService.Submitted s = policies.retry(id, Callers.jobsVisible(), Callers.current(), body);
         return JobSubmission.answer(jobs, s, JobSubmission.wait(prefer, config.jobs().maxWait()));
     }

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
@@ -89,7 +88,8 @@ final class Pruner {
     private Future<List<PruneOutcome>> decide(ImageReference repo, RegistryAccess access, List<String> candidates, List<String> destTags,
                                               Map<String, Digest> digests, SyncOptions o, int[] budget) {
         Set<String> pruning = Set.copyOf(candidates);
-        Map<Digest, List<String>> byDigest = new TreeMap<>(java.util.Comparator.comparing(Digest::toString));
+        // in the order of the destination's tag list (lexical on distribution), so a capped prune goes tag by tag
+        Map<Digest, List<String>> byDigest = new java.util.LinkedHashMap<>();
         for (String t : candidates) {
             Digest d = digests.get(t);
             if (d != null) {
