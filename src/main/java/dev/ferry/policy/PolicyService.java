@@ -302,6 +302,26 @@ public class PolicyService {
                 + active.map(id -> " (job " + id + ")").orElse("") + "; runs of one policy never overlap");
     }
 
+    /**
+     * A webhook push that a hook rule sends to this policy ({@code destination: policy:NAME}): a run now, or, while
+     * a run is active, a skip recorded in the policy's history (that run may already have listed the tags). Empty
+     * when no run started; never throws for the sender's sake (the rule, not the delivery, is at fault).
+     */
+    public Optional<String> runForWebhook(String name, String what) {
+        try {
+            return Optional.of(runNow(name, "webhook", false).job().id());
+        } catch (FerryException e) {
+            if (e.type() == ProblemType.POLICY_RUN_ACTIVE) {
+                String active = jobs.pageOfPolicy(name, 0, 20).items().stream().filter(j -> !j.state().isTerminal())
+                        .map(Job::id).findFirst().orElse(null);
+                store.recordSkip(name, clock.instant(), "webhook (" + what + "): a run was still active", active);
+            } else {
+                Log.warnf("webhook: policy %s not run for %s: %s", name, what, e.getMessage());
+            }
+            return Optional.empty();
+        }
+    }
+
     /** Fires one due time of a schedule (called by the scheduler on every replica; one of them fires it). */
     void fireDue(PolicyStore.Row row, Instant now) {
         Spec spec = spec(row);
