@@ -556,6 +556,9 @@ public class JobService {
     /** Waits up to {@code wait} for the job to end; returns it as it is then. */
     public Job await(Job job, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
+        // not running here (yet): poll the store, soon at first (a job accepted here is usually claimed within
+        // milliseconds), then every 100 ms
+        long pollMs = 2;
         while (true) {
             Active a = active.get(job.id());
             if (a != null) {
@@ -576,7 +579,8 @@ public class JobService {
                 return now;
             }
             try {
-                Thread.sleep(Math.min(100, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+                Thread.sleep(Math.min(pollMs, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+                pollMs = Math.min(100, pollMs * 2);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return now;
