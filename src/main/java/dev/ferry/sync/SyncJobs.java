@@ -231,7 +231,12 @@ public class SyncJobs implements JobWorkFactory {
     private SyncOptions destinations(SyncOptions o, List<SyncSource> sources, AccessOptions destination) {
         RegistryAccess first = null;
         for (SyncSource s : sources) {
-            RegistryAccess a = access.forReference(checkNaming(o, s), destination, "dest");
+            ImageReference to = checkNaming(o, s);
+            RegistryAccess a = access.forReference(to, destination, "dest");
+            if (o.filters().prune()) {
+                // prune deletes at the destination: the caller must be allowed to (secured mode)
+                access.forReference(to, destination, "dest", dev.ferry.security.Action.DELETE);
+            }
             first = first == null ? a : first;
         }
         return o.withDestinationAccess(first);
