@@ -51,6 +51,13 @@ public enum ProblemType {
     PATH_NOT_ALLOWED("path-not-allowed", 403, "The path is outside the storage roots"),
     INVALID_ARCHIVE("invalid-archive", 400, "The archive is invalid"),
     DIGESTS_WOULD_CHANGE("digests-would-change", 422, "The copy would change digests"),
+    // image signatures (dev.ferry.signature)
+    SIGNATURE_REJECTED("signature-rejected", 403, "The signature policy rejected the image"),
+    SIGNATURE_POLICY_INVALID("signature-policy-invalid", 503, "The signature policy cannot be used"),
+    SIGNING_KEY_UNKNOWN("signing-key-unknown", 400, "Ferry holds no such signing key"),
+    SIGNING_KEY_UNAVAILABLE("signing-key-unavailable", 503, "The signing key cannot be used"),
+    SIGNING_FAILED("signing-failed", 502, "The signature could not be stored"),
+    SIGNATURE_INVALID("signature-invalid", 422, "The signature does not verify"),
     INTERNAL("internal", 500, "Internal error");
 
     private static final String PREFIX = "urn:ferry:problem:";

@@ -84,4 +84,12 @@ public final class JobCopyListener implements CopyListener {
         data.put("reference", reference);
         ctx.event("manifest", data);
     }
+
+    @Override
+    public void signature(String status, java.util.Map<String, String> details) {
+        ObjectNode data = ctx.newData();
+        data.put("status", status);
+        details.forEach(data::put);
+        ctx.event("signature", data);
+    }
 }

@@ -14,6 +14,9 @@ import dev.ferry.registry.AccessOptions;
  * @param retryTimes          --retry-times: retries of each registry request (default ferry.http.retries)
  * @param retryDelay          --retry-delay: fixed wait between retries, a Go duration such as {@code 2s}
  * @param format              --format: {@code oci} converts Docker manifests to OCI (digests change)
+ * @param signBy              --sign-by: sign at the destination with this GPG key (fingerprint) of Ferry's keyring
+ * @param signBySigstorePrivateKey --sign-by-sigstore-private-key, by NAME: a sigstore key configured in Ferry
+ * @param signIdentity        --sign-identity: the reference the signature vouches for (default: the destination)
  */
 public record CopyRequest(String source, String destination,
                           Boolean srcTlsVerify, Boolean destTlsVerify,
@@ -22,7 +25,19 @@ public record CopyRequest(String source, String destination,
                           Boolean srcNoCreds, Boolean destNoCreds,
                           Boolean all, String multiArch, Boolean preserveDigests, Boolean removeSignatures,
                           String overrideOs, String overrideArch, String overrideVariant,
-                          Integer imageParallelCopies, Integer retryTimes, String retryDelay, String format) {
+                          Integer imageParallelCopies, Integer retryTimes, String retryDelay, String format,
+                          String signBy, String signBySigstorePrivateKey, String signIdentity) {
+
+    /** Without signing fields. */
+    public CopyRequest(String source, String destination, Boolean srcTlsVerify, Boolean destTlsVerify, String srcCreds,
+                       String destCreds, String srcRegistryToken, String destRegistryToken, Boolean srcNoCreds,
+                       Boolean destNoCreds, Boolean all, String multiArch, Boolean preserveDigests, Boolean removeSignatures,
+                       String overrideOs, String overrideArch, String overrideVariant, Integer imageParallelCopies,
+                       Integer retryTimes, String retryDelay, String format) {
+        this(source, destination, srcTlsVerify, destTlsVerify, srcCreds, destCreds, srcRegistryToken, destRegistryToken,
+                srcNoCreds, destNoCreds, all, multiArch, preserveDigests, removeSignatures, overrideOs, overrideArch,
+                overrideVariant, imageParallelCopies, retryTimes, retryDelay, format, null, null, null);
+    }
 
     /** Without {@code format} (what webhook promotions build). */
     public CopyRequest(String source, String destination, Boolean srcTlsVerify, Boolean destTlsVerify, String srcCreds,
@@ -32,7 +47,7 @@ public record CopyRequest(String source, String destination,
                        Integer retryTimes, String retryDelay) {
         this(source, destination, srcTlsVerify, destTlsVerify, srcCreds, destCreds, srcRegistryToken, destRegistryToken,
                 srcNoCreds, destNoCreds, all, multiArch, preserveDigests, removeSignatures, overrideOs, overrideArch,
-                overrideVariant, imageParallelCopies, retryTimes, retryDelay, null);
+                overrideVariant, imageParallelCopies, retryTimes, retryDelay, (String) null);
     }
 
     public AccessOptions sourceAccess() {

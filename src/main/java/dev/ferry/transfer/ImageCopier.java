@@ -29,8 +29,11 @@ public class ImageCopier {
     private final FerryConfig config;
     private final Vertx vertx;
     private final BlobFlights flights;
+    private final dev.ferry.signature.SignatureGate signatures;
 
-    public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights) {
+    public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights,
+                       dev.ferry.signature.SignatureGate signatures) {
+        this.signatures = signatures;
         this.flights = flights;
         this.registry = registry;
         this.config = config;
@@ -117,15 +120,20 @@ public class ImageCopier {
                     "the destination " + rd.reference() + " names digest " + rd.reference().digest() + ", but the copy would push "
                     + target + " under tag " + rd.reference().tag()));
         }
-        return destination.pointsAt().compose(current -> {
+        ManifestResult top = topManifest(plan);
+        // the signature gate: the policy decides on the source's own top manifest before anything is written
+        return signatures.admit(source, planned.top(), listener).compose(admitted -> destination.pointsAt()).compose(current -> {
             // A registry only holds a manifest whose blobs (and children) it has: then there is nothing to move.
             if (target.equals(current)) {
-                return Future.succeededFuture(blobs.alreadyThere(plan.index() == null ? plan.blobs() : List.of(), target));
+                return signatures.sign(destination, top, target, o.signing(), listener)
+                        .map(v -> blobs.alreadyThere(plan.index() == null ? plan.blobs() : List.of(), target));
             }
             int parallel = destination.capabilities().parallelBlobs() ? o.parallelBlobs() : 1;
             return copyBlobs(blobs, listener, plan.blobs(), parallel)
                     .compose(v -> plan.index() == null ? Future.succeededFuture() : pushChildren(destination, listener, cancellation, plan.images()))
-                    .compose(v -> put(destination, listener, cancellation, topManifest(plan), true))
+                    .compose(v -> put(destination, listener, cancellation, top, true))
+                    // (attached artifacts are copied here, before the signing step)
+                    .compose(d -> signatures.sign(destination, top, d, o.signing(), listener).map(d))
                     .map(d -> blobs.result(target).withDigestsChanged(changed));
         });
     }
