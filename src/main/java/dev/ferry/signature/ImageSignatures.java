@@ -244,11 +244,53 @@ public class ImageSignatures implements SignatureGate {
     // ------------------------------------------------------------------ sign
 
     @Override
-    public Future<Void> sign(ImageDestination destination, ManifestResult top, Digest pushed, SigningRequest request,
-                             CopyListener listener) {
-        if (request == null || request.none()) {
+    public Future<Void> sign(ImageSource source, ImageDestination destination, ManifestResult top, Digest pushed,
+                             SigningRequest request, CopyListener listener) {
+        SigningRequest r = request == null ? SigningRequest.NONE : request;
+        return carry(source, destination, pushed, r, listener).compose(v -> r.none() ? Future.succeededFuture()
+                : signNew(destination, pushed, r, listener));
+    }
+
+    /**
+     * The source's simple signatures of the manifest now at the destination, copied from the source repository's
+     * lookaside store to the destination's staging store (as skopeo copy does unless --remove-signatures). Sigstore
+     * attachments travel as attached artifacts (the referrers step), not here.
+     */
+    private Future<Void> carry(ImageSource source, ImageDestination destination, Digest pushed, SigningRequest request,
+                               CopyListener listener) {
+        if (request.removeSignatures() || config.registriesD().isEmpty() || !(source instanceof RegistrySource rs)
+                || !(destination instanceof RegistryDestination rd)) {
             return Future.succeededFuture();
         }
+        return vertx.executeBlocking(() -> {
+            RegistriesD d = registries();
+            String from = d.lookaside(rs.reference(), false);
+            String to = d.lookaside(rd.reference(), true);
+            if (from == null || to == null || from.equals(to)) {
+                return null;
+            }
+            List<byte[]> sigs = LookasideStore.read(from, pushed);
+            if (sigs.isEmpty()) {
+                return null;
+            }
+            for (byte[] sig : sigs) {
+                LookasideStore.write(to, pushed, sig);
+            }
+            Map<String, String> details = new LinkedHashMap<>();
+            details.put("kind", "gpg");
+            details.put("count", Integer.toString(sigs.size()));
+            details.put("digest", pushed.toString());
+            details.put("from", from);
+            details.put("stored", to);
+            return details;
+        }, false).onSuccess(details -> {
+            if (details != null) {
+                listener.signature("carried", details);
+            }
+        }).mapEmpty();
+    }
+
+    private Future<Void> signNew(ImageDestination destination, Digest pushed, SigningRequest request, CopyListener listener) {
         if (!(destination instanceof RegistryDestination rd)) {
             return Future.failedFuture(new FerryException(ProblemType.SIGNING_FAILED,
                     "signing needs a docker:// destination; " + destination.describe() + " holds no signatures"));

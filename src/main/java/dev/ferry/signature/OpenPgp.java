@@ -47,6 +47,8 @@ import org.bouncycastle.util.encoders.Hex;
 public final class OpenPgp {
     /** Signatures and payloads larger than this are refused unread (c/image caps a signature at 4 MiB). */
     static final int MAX_SIGNATURE_BYTES = 4 * 1024 * 1024;
+    /** BouncyCastle's provider for OpenPGP's algorithms (EdDSA, legacy curves), used here only, never registered. */
+    private static final java.security.Provider BC = new org.bouncycastle.jce.provider.BouncyCastleProvider();
 
     private OpenPgp() {
     }
@@ -119,7 +121,7 @@ public final class OpenPgp {
             if (key == null) {
                 throw new InvalidSignature("signed by key ID " + keyId(onePass.getKeyID()) + ", which is not trusted");
             }
-            onePass.init(new JcaPGPContentVerifierBuilderProvider(), key);
+            onePass.init(new JcaPGPContentVerifierBuilderProvider().setProvider(BC), key);
             if (!(f.nextObject() instanceof PGPLiteralData literal)) {
                 throw new InvalidSignature("the OpenPGP message has no literal data");
             }
@@ -168,9 +170,9 @@ public final class OpenPgp {
 
     /** A signed OpenPGP message (compressed, one-pass) over {@code payload}, as gpg --sign makes it. */
     public static byte[] sign(byte[] payload, PGPSecretKey key, char[] passphrase, Date when) throws PGPException {
-        PGPPrivateKey priv = key.extractPrivateKey(new JcePBESecretKeyDecryptorBuilder().build(passphrase));
+        PGPPrivateKey priv = key.extractPrivateKey(new JcePBESecretKeyDecryptorBuilder().setProvider(BC).build(passphrase));
         PGPSignatureGenerator gen = new PGPSignatureGenerator(
-                new JcaPGPContentSignerBuilder(key.getPublicKey().getAlgorithm(), HashAlgorithmTags.SHA256),
+                new JcaPGPContentSignerBuilder(key.getPublicKey().getAlgorithm(), HashAlgorithmTags.SHA256).setProvider(BC),
                 key.getPublicKey());
         gen.init(PGPSignature.BINARY_DOCUMENT, priv);
         PGPSignatureSubpacketGenerator hashed = new PGPSignatureSubpacketGenerator();

@@ -16,12 +16,14 @@ import io.vertx.core.Future;
  *   <li>{@link #admit} with the source's top manifest (the bytes the source reference names, already verified
  *       against their digest), BEFORE any blob or manifest is written to the destination;</li>
  *   <li>the engine moves blobs, child manifests, the top manifest, then attached artifacts;</li>
- *   <li>{@link #sign} with the digest the destination reference now points at, last.</li>
+ *   <li>{@link #sign} with the digest the destination reference now points at, last: it carries the source's
+ *       lookaside (GPG) signatures to the destination's lookaside staging store, when the manifest is unchanged and the
+ *       request does not remove signatures, and adds the signatures the request asks for.</li>
  * </ol>
  * MUSTs: {@code admit} never writes anything anywhere and fails with {@code signature-rejected} (a
  * {@link dev.ferry.error.FerryException} naming the policy scope that decided and the keys it tried) when the policy
  * refuses the image; the engine MUST then write nothing. {@code admit} succeeds at once when no policy is configured.
- * {@code sign} succeeds at once for {@link SigningRequest#NONE}; it only adds signatures (never removes one). Both
+ * {@code sign} only adds signatures (never removes one); with nothing to carry and nothing to sign it writes nothing. Both
  * report what they decided to the listener ({@link CopyListener#signature}). Both are called on an event loop and
  * MUST NOT block: key and file work runs on worker threads. Both are safe to repeat (a resumed job calls them again).
  */
@@ -31,15 +33,16 @@ public interface SignatureGate {
     Future<Void> admit(ImageSource source, ManifestResult top, CopyListener listener);
 
     /**
-     * Signs the image now at the destination: a GPG simple signature to the destination's lookaside staging store, a
+     * Carries the source's simple signatures over, then signs the image now at the destination: a GPG simple
+     * signature to the destination's lookaside staging store, a
      * sigstore signature as a layer of the destination's {@code sha256-<hex>.sig} manifest (appended to one already
      * there).
      *
      * @param top    the manifest the destination reference points at (its bytes, as pushed)
      * @param pushed its digest at the destination
      */
-    Future<Void> sign(ImageDestination destination, ManifestResult top, Digest pushed, SigningRequest request,
-                      CopyListener listener);
+    Future<Void> sign(ImageSource source, ImageDestination destination, ManifestResult top, Digest pushed,
+                      SigningRequest request, CopyListener listener);
 
     /** No policy, no signing: the engine's behaviour without signatures (what unit tests of the engine use). */
     SignatureGate NONE = new SignatureGate() {
@@ -49,8 +52,8 @@ public interface SignatureGate {
         }
 
         @Override
-        public Future<Void> sign(ImageDestination destination, ManifestResult top, Digest pushed, SigningRequest request,
-                                 CopyListener listener) {
+        public Future<Void> sign(ImageSource source, ImageDestination destination, ManifestResult top, Digest pushed,
+                                 SigningRequest request, CopyListener listener) {
             return request == null || request.none() ? Future.succeededFuture()
                     : Future.failedFuture(new IllegalStateException("signing is not available here"));
         }

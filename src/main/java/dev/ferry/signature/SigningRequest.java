@@ -8,10 +8,17 @@ package dev.ferry.signature;
  *                                 ({@code ferry.signatures.sigstore-keys."NAME"}), never a path or key material
  * @param signIdentity             --sign-identity: the docker reference the signature vouches for; default the
  *                                 destination reference
+ * @param removeSignatures         --remove-signatures: the source's signatures are not carried to the destination
  */
-public record SigningRequest(String signBy, String signBySigstorePrivateKey, String signIdentity) {
-    public static final SigningRequest NONE = new SigningRequest(null, null, null);
+public record SigningRequest(String signBy, String signBySigstorePrivateKey, String signIdentity, boolean removeSignatures) {
+    public static final SigningRequest NONE = new SigningRequest(null, null, null, false);
 
+    /** No new signatures; the source's are carried unless {@code removeSignatures}. */
+    public static SigningRequest carry(boolean removeSignatures) {
+        return removeSignatures ? new SigningRequest(null, null, null, true) : NONE;
+    }
+
+    /** Whether no new signature is asked for. */
     public boolean none() {
         return signBy == null && signBySigstorePrivateKey == null;
     }

@@ -26,13 +26,14 @@ public class SigningRequests {
      *
      * @param destinations the registry repositories that will be signed (null: the destination is no registry)
      */
-    public SigningRequest check(String signBy, String signBySigstorePrivateKey, String signIdentity,
+    public SigningRequest check(String signBy, String signBySigstorePrivateKey, String signIdentity, Boolean removeSignatures,
                                 java.util.List<ImageReference> destinations) {
+        boolean remove = Boolean.TRUE.equals(removeSignatures);
         if (signBy == null && signBySigstorePrivateKey == null) {
             if (signIdentity != null) {
                 throw FerryException.invalidField("signIdentity", "needs signBy or signBySigstorePrivateKey");
             }
-            return SigningRequest.NONE;
+            return SigningRequest.carry(remove);
         }
         if (destinations == null) {
             throw FerryException.invalidField(signBy != null ? "signBy" : "signBySigstorePrivateKey",
@@ -57,6 +58,6 @@ public class SigningRequests {
         if (signBySigstorePrivateKey != null) {
             keys.requireSigstoreKey(signBySigstorePrivateKey);
         }
-        return new SigningRequest(signBy, signBySigstorePrivateKey, signIdentity);
+        return new SigningRequest(signBy, signBySigstorePrivateKey, signIdentity, remove);
     }
 }

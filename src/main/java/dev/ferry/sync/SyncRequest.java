@@ -16,6 +16,10 @@ import dev.ferry.registry.AccessOptions;
  * @param keepGoing      --keep-going: go on after an image failed (the job still fails at the end)
  * @param dryRun         --dry-run: the plan as the result, nothing written
  * @param parallelImages images copied at once (default 4, 1 to 16)
+ * @param signBy         --sign-by: sign each image at the destination with this GPG key of Ferry's keyring
+ * @param signBySigstorePrivateKey --sign-by-sigstore-private-key, by NAME of a sigstore key configured in Ferry
+ * @param signIdentity   --sign-identity (default: each image's destination reference)
+ * @param removeSignatures --remove-signatures: the source's lookaside signatures are not carried over
  */
 public record SyncRequest(String source, String destination, Boolean scoped, String appendSuffix,
                           String tagRegex, String semver, Boolean all, Boolean keepGoing, Boolean dryRun,
@@ -23,7 +27,8 @@ public record SyncRequest(String source, String destination, Boolean scoped, Str
                           String srcCreds, String destCreds,
                           String srcRegistryToken, String destRegistryToken,
                           Boolean srcNoCreds, Boolean destNoCreds,
-                          Integer retryTimes, String retryDelay, Integer imageParallelCopies, Integer parallelImages) {
+                          Integer retryTimes, String retryDelay, Integer imageParallelCopies, Integer parallelImages,
+                          String signBy, String signBySigstorePrivateKey, String signIdentity, Boolean removeSignatures) {
 
     public AccessOptions sourceAccess() {
         return new AccessOptions(srcCreds, srcRegistryToken, srcNoCreds, srcTlsVerify, retryTimes, retryDelay);

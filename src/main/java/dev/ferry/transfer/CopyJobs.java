@@ -56,7 +56,7 @@ public class CopyJobs implements JobWorkFactory {
         Supplier<ImageSource> source = transports.source("source", src, r.sourceAccess(), "src");
         Supplier<Future<ImageDestination>> destination = transports.destination("destination", dst, r.destinationAccess(),
                 "dest", src);
-        CopyOptions options = options(r).withSigning(signing.check(r.signBy(), r.signBySigstorePrivateKey(), r.signIdentity(),
+        CopyOptions options = options(r).withSigning(signing.check(r.signBy(), r.signBySigstorePrivateKey(), r.signIdentity(), r.removeSignatures(),
                 dst instanceof ImageLocation.Docker docker ? List.of(docker.reference()) : null));
         if (options.all() && dst instanceof ImageLocation.DockerArchive) {
             throw FerryException.invalidField("all", "a docker-archive holds one image: copy one platform, or use oci-archive");

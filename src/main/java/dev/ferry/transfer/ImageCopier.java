@@ -125,7 +125,7 @@ public class ImageCopier {
         return signatures.admit(source, planned.top(), listener).compose(admitted -> destination.pointsAt()).compose(current -> {
             // A registry only holds a manifest whose blobs (and children) it has: then there is nothing to move.
             if (target.equals(current)) {
-                return signatures.sign(destination, top, target, o.signing(), listener)
+                return signatures.sign(source, destination, top, target, o.signing(), listener)
                         .map(v -> blobs.alreadyThere(plan.index() == null ? plan.blobs() : List.of(), target));
             }
             int parallel = destination.capabilities().parallelBlobs() ? o.parallelBlobs() : 1;
@@ -133,7 +133,7 @@ public class ImageCopier {
                     .compose(v -> plan.index() == null ? Future.succeededFuture() : pushChildren(destination, listener, cancellation, plan.images()))
                     .compose(v -> put(destination, listener, cancellation, top, true))
                     // (attached artifacts are copied here, before the signing step)
-                    .compose(d -> signatures.sign(destination, top, d, o.signing(), listener).map(d))
+                    .compose(d -> signatures.sign(source, destination, top, d, o.signing(), listener).map(d))
                     .map(d -> blobs.result(target).withDigestsChanged(changed));
         });
     }
