@@ -112,7 +112,6 @@ public class ImportResource {
             problem.put("title", e.title());
             problem.put("status", e.status());
             problem.put("detail", e.detail());
-            problem.put("jobId", job.id());
             return Response.status(e.status()).type(Problem.MEDIA_TYPE).location(location).entity(problem).build();
         }
         return Response.status(job.state().isTerminal() ? 200 : 202).location(location).entity(job).build();
