@@ -51,6 +51,11 @@ public enum ProblemType {
     PATH_NOT_ALLOWED("path-not-allowed", 403, "The path is outside the storage roots"),
     INVALID_ARCHIVE("invalid-archive", 400, "The archive is invalid"),
     DIGESTS_WOULD_CHANGE("digests-would-change", 422, "The copy would change digests"),
+    // attached artifacts and managed credentials (issue 12, referrers/ and registry/CredentialResolver)
+    REFERRERS_INCOMPLETE("referrers-incomplete", 502, "Artifacts attached to the image were not all copied"),
+    CREDENTIALS_NEED_SECRET_KEY("credentials-need-secret-key", 409, "Stored credentials need the store's secret key"),
+    CREDENTIALS_NOT_FOUND("credentials-not-found", 404, "No stored credentials for that registry"),
+    CREDENTIAL_HELPER_FAILED("credential-helper-failed", 502, "The credential helper failed"),
     INTERNAL("internal", 500, "Internal error");
 
     private static final String PREFIX = "urn:ferry:problem:";
