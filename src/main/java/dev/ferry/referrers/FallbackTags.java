@@ -31,6 +31,17 @@ public final class FallbackTags {
     private FallbackTags() {
     }
 
+    private static final java.util.regex.Pattern ATTACHMENT_TAG =
+            java.util.regex.Pattern.compile("sha256-[0-9a-f]{64}(\\.sig|\\.att|\\.sbom)?");
+
+    /**
+     * Whether {@code tag} is one of the schema's tags ({@code sha256-<hex>}, {@code .sig}, {@code .att}, {@code .sbom}):
+     * a sync leaves them out of the tags it enumerates, since they travel with the image they are attached to.
+     */
+    public static boolean isAttachmentTag(String tag) {
+        return ATTACHMENT_TAG.matcher(tag).matches();
+    }
+
     /** The fallback index tag of {@code subject}: {@code sha256-<hex>}. */
     public static String indexTag(Digest subject) {
         return subject.toString().replace(':', '-');

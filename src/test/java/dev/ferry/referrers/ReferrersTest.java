@@ -222,6 +222,31 @@ class ReferrersTest {
     }
 
     @Test
+    void shouldCarryAttachedArtifactsInASyncAndNotCopyTheirTagsAsImages() throws Exception {
+        Response r = submit("/api/v1/sync", Map.of("source", "docker://" + src + "/refs/app",
+                "destination", "docker://" + dest.hostPort() + "/synced"));
+        assertEquals(200, r.statusCode(), r.asString());
+        JsonNode job = Attached.JSON.readTree(r.asByteArray());
+        assertEquals("succeeded", job.get("state").asText(), r.asString());
+        String to = dest.hostPort() + "/synced/app";
+        assertArrayEquals(image.manifest(), raw(to + ":v1"));
+        assertArrayEquals(signature.manifest(), raw(to + ":" + Attached.tag(image.digest(), ".sig")));
+        assertArrayEquals(referrer.manifest(), raw(to + "@" + referrer.digest()));
+        assertEquals(4, referrerEvents(job).size());
+        assertEquals(1, job.at("/result/images").size(), "the attachment tags are not images of their own: " + job.get("result"));
+
+        // skopeo's YAML form, with referrers switched off by a query parameter
+        String yaml = src + ":\n  tls-verify: false\n  images:\n    refs/app:\n      - v1\n";
+        Response y = given().contentType("application/yaml").header("Prefer", "wait=60").body(yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .queryParam("destination", "docker://" + dest.hostPort() + "/yaml").queryParam("destTlsVerify", false)
+                .queryParam("referrers", false).post("/api/v1/sync");
+        assertEquals(200, y.statusCode(), y.asString());
+        assertEquals("succeeded", Attached.JSON.readTree(y.asByteArray()).get("state").asText(), y.asString());
+        assertArrayEquals(image.manifest(), raw(dest.hostPort() + "/yaml/app:v1"));
+        assertFalse(exists(dest.hostPort() + "/yaml/app:" + Attached.tag(image.digest(), ".sig")));
+    }
+
+    @Test
     void shouldRefuseMalformedReferrerFields() {
         submit("/api/v1/copy", Map.of("source", src + "/refs/app:v1", "destination", dest.hostPort() + "/x/y:v1",
                 "referrerArtifactTypes", List.of("not a media type"))).then().statusCode(400)
