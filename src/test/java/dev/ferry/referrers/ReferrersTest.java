@@ -247,6 +247,32 @@ class ReferrersTest {
     }
 
     @Test
+    void shouldListWhatIsAttachedWhenInspectIsAskedTo() throws Exception {
+        Response r = given().contentType("application/json")
+                .body(Map.of("image", src + "/refs/app:v1", "tlsVerify", false, "referrers", true)).post("/api/v1/inspect");
+        assertEquals(200, r.statusCode(), r.asString());
+        JsonNode listed = Attached.JSON.readTree(r.asByteArray()).get("Referrers");
+        assertEquals(4, listed.size(), listed.toString());
+        Map<String, JsonNode> byDigest = new HashMap<>();
+        listed.forEach(n -> byDigest.put(n.get("Digest").asText(), n));
+        assertEquals(Attached.EXAMPLE_SBOM, byDigest.get(referrer.digest()).get("ArtifactType").asText());
+        assertEquals("tag", byDigest.get(referrer.digest()).get("Via").asText());
+        assertEquals(Attached.tag(image.digest(), ".att"), byDigest.get(attestation.digest()).get("Tag").asText());
+        assertEquals(Attached.DSSE, byDigest.get(attestation.digest()).get("ArtifactType").asText());
+
+        JsonNode filtered = Attached.JSON.readTree(given().contentType("application/json").body(Map.of("image", src + "/refs/app:v1",
+                "tlsVerify", false, "referrers", true, "referrerArtifactTypes", List.of(Attached.SPDX))).post("/api/v1/inspect").asByteArray());
+        assertEquals(1, filtered.get("Referrers").size());
+        assertEquals(sbom.digest(), filtered.get("Referrers").get(0).get("Digest").asText());
+
+        JsonNode plain = Attached.JSON.readTree(given().contentType("application/json")
+                .body(Map.of("image", src + "/refs/app:v1", "tlsVerify", false)).post("/api/v1/inspect").asByteArray());
+        assertFalse(plain.has("Referrers"), "only when asked");
+        given().contentType("application/json").body(Map.of("image", src + "/refs/app:v1", "tlsVerify", false, "referrers", true,
+                "raw", true)).post("/api/v1/inspect").then().statusCode(400).body("errors[0].field", equalTo("referrers"));
+    }
+
+    @Test
     void shouldRefuseMalformedReferrerFields() {
         submit("/api/v1/copy", Map.of("source", src + "/refs/app:v1", "destination", dest.hostPort() + "/x/y:v1",
                 "referrerArtifactTypes", List.of("not a media type"))).then().statusCode(400)
