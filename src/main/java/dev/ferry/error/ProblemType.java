@@ -46,6 +46,7 @@ public enum ProblemType {
     ACCESS_DENIED("access-denied", 403, "Access denied"),
     TOO_MANY_REQUESTS("too-many-requests", 429, "Too many requests"),
     TOO_MANY_ACTIVE_JOBS("too-many-active-jobs", 429, "Too many active jobs"),
+    TOO_MANY_EVENT_STREAMS("too-many-event-streams", 429, "Too many open event streams"),
     JOB_ABANDONED("job-abandoned", 500, "The job was given up after its replica stopped too many times"),
     STORAGE_DISABLED("storage-disabled", 403, "Server-side paths are not enabled"),
     PATH_NOT_ALLOWED("path-not-allowed", 403, "The path is outside the storage roots"),
