@@ -51,6 +51,11 @@ public enum ProblemType {
     PATH_NOT_ALLOWED("path-not-allowed", 403, "The path is outside the storage roots"),
     INVALID_ARCHIVE("invalid-archive", 400, "The archive is invalid"),
     DIGESTS_WOULD_CHANGE("digests-would-change", 422, "The copy would change digests"),
+    // issue-13-traffic: outbound notifications, stored hooks
+    INVALID_NOTIFICATION_URL("invalid-notification-url", 400, "The notification URL is invalid"),
+    NOTIFICATION_URL_NOT_ALLOWED("notification-url-not-allowed", 403, "The notification URL is not allowed by the outbound rules"),
+    HOOK_READ_ONLY("hook-read-only", 409, "The webhook is configured, not stored: it cannot be changed through the API"),
+    HOOK_EXISTS("hook-exists", 409, "A webhook of that name exists already"),
     INTERNAL("internal", 500, "Internal error");
 
     private static final String PREFIX = "urn:ferry:problem:";
