@@ -32,21 +32,21 @@ public class NotificationResource {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Delivery(String id, String jobId, String policy, String target, String url, String eventType,
+    public record NotificationDelivery(String id, String jobId, String policy, String target, String url, String eventType,
                            String state, int attempts, boolean signed, Integer lastStatus, String lastError,
-                           Instant createdAt, Instant nextAttemptAt, Instant endedAt, List<Attempt> attemptLog) {
+                           Instant createdAt, Instant nextAttemptAt, Instant endedAt, List<NotificationAttempt> attemptLog) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Attempt(int attempt, Instant at, Integer status, String error, long durationMs, String replica) {
+    public record NotificationAttempt(int attempt, Instant at, Integer status, String error, long durationMs, String replica) {
     }
 
-    public record Page(List<Delivery> items, int offset, int limit, long total) {
+    public record NotificationDeliveryPage(List<NotificationDelivery> items, int offset, int limit, long total) {
     }
 
     @GET
     @Produces(MediaType.APPLICATION_JSON)
-    public Page list(@QueryParam("jobId") String jobId, @QueryParam("state") String state,
+    public NotificationDeliveryPage list(@QueryParam("jobId") String jobId, @QueryParam("state") String state,
                      @QueryParam("offset") @DefaultValue("0") String offset, @QueryParam("limit") @DefaultValue("50") String limit) {
         if (jobId != null && !JOB_ID.matcher(jobId).matches()) {
             throw FerryException.invalidField("jobId", "must be a job id (a UUID)");
@@ -56,15 +56,15 @@ public class NotificationResource {
         }
         int o = intParam("offset", offset, 0, Integer.MAX_VALUE);
         int l = intParam("limit", limit, 1, 500);
-        List<Delivery> items = deliveries.list(jobId, state, o, l).stream().map(this::view).toList();
-        return new Page(items, o, l, deliveries.count(jobId, state));
+        List<NotificationDelivery> items = deliveries.list(jobId, state, o, l).stream().map(this::view).toList();
+        return new NotificationDeliveryPage(items, o, l, deliveries.count(jobId, state));
     }
 
-    private Delivery view(NotificationDeliveries.Delivery d) {
-        List<Attempt> log = deliveries.attempts(d.id()).stream()
-                .map(a -> new Attempt(a.attempt(), a.at(), a.status(), a.error(), a.durationMs(), a.owner())).toList();
+    private NotificationDelivery view(NotificationDeliveries.Delivery d) {
+        List<NotificationAttempt> log = deliveries.attempts(d.id()).stream()
+                .map(a -> new NotificationAttempt(a.attempt(), a.at(), a.status(), a.error(), a.durationMs(), a.owner())).toList();
         String target = d.targetName() != null ? "config:" + d.targetName() : d.policy() != null ? "policy:" + d.policy() : "run";
-        return new Delivery(d.id(), d.jobId(), d.policy(), target, NotificationUrls.shown(d.url()), d.eventType(), d.state(),
+        return new NotificationDelivery(d.id(), d.jobId(), d.policy(), target, NotificationUrls.shown(d.url()), d.eventType(), d.state(),
                 d.attempts(), !"none".equals(d.secretMode()), d.lastStatus(), d.lastError(), d.createdAt(),
                 "pending".equals(d.state()) ? d.nextAttemptAt() : null, d.endedAt(), log);
     }
