@@ -57,6 +57,11 @@ public enum ProblemType {
     CREDENTIALS_NEED_SECRET_KEY("credentials-need-secret-key", 409, "Stored credentials need the store's secret key"),
     CREDENTIALS_NOT_FOUND("credentials-not-found", 404, "No stored credentials for that registry"),
     CREDENTIAL_HELPER_FAILED("credential-helper-failed", 502, "The credential helper failed"),
+    // issue-13-traffic: outbound notifications, stored hooks
+    INVALID_NOTIFICATION_URL("invalid-notification-url", 400, "The notification URL is invalid"),
+    NOTIFICATION_URL_NOT_ALLOWED("notification-url-not-allowed", 403, "The notification URL is not allowed by the outbound rules"),
+    HOOK_READ_ONLY("hook-read-only", 409, "The webhook is configured, not stored: it cannot be changed through the API"),
+    HOOK_EXISTS("hook-exists", 409, "A webhook of that name exists already"),
     INTERNAL("internal", 500, "Internal error");
 
     private static final String PREFIX = "urn:ferry:problem:";
