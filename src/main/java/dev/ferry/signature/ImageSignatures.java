@@ -244,8 +244,8 @@ public class ImageSignatures implements SignatureGate {
     // ------------------------------------------------------------------ sign
 
     @Override
-    public Future<Void> sign(ImageSource source, ImageDestination destination, ManifestResult top, Digest pushed,
-                             SigningRequest request, CopyListener listener) {
+    public Future<Void> sign(ImageSource source, ImageDestination destination, Digest pushed, SigningRequest request,
+                             CopyListener listener) {
         SigningRequest r = request == null ? SigningRequest.NONE : request;
         return carry(source, destination, pushed, r, listener).compose(v -> r.none() ? Future.succeededFuture()
                 : signNew(destination, pushed, r, listener));

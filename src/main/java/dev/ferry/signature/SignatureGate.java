@@ -15,7 +15,8 @@ import io.vertx.core.Future;
  * <ol>
  *   <li>{@link #admit} with the source's top manifest (the bytes the source reference names, already verified
  *       against their digest), BEFORE any blob or manifest is written to the destination;</li>
- *   <li>the engine moves blobs, child manifests, the top manifest, then attached artifacts;</li>
+ *   <li>the engine moves blobs, child manifests, the top manifest, then attached artifacts (the
+ *       {@link dev.ferry.transfer.AfterImagePush} steps: {@link SigningStep} is the last of them);</li>
  *   <li>{@link #sign} with the digest the destination reference now points at, last: it carries the source's
  *       lookaside (GPG) signatures to the destination's lookaside staging store, when the manifest is unchanged and the
  *       request does not remove signatures, and adds the signatures the request asks for.</li>
@@ -38,11 +39,10 @@ public interface SignatureGate {
      * sigstore signature as a layer of the destination's {@code sha256-<hex>.sig} manifest (appended to one already
      * there).
      *
-     * @param top    the manifest the destination reference points at (its bytes, as pushed)
-     * @param pushed its digest at the destination
+     * @param pushed the digest the destination reference points at
      */
-    Future<Void> sign(ImageSource source, ImageDestination destination, ManifestResult top, Digest pushed,
-                      SigningRequest request, CopyListener listener);
+    Future<Void> sign(ImageSource source, ImageDestination destination, Digest pushed, SigningRequest request,
+                      CopyListener listener);
 
     /** No policy, no signing: the engine's behaviour without signatures (what unit tests of the engine use). */
     SignatureGate NONE = new SignatureGate() {
@@ -52,8 +52,8 @@ public interface SignatureGate {
         }
 
         @Override
-        public Future<Void> sign(ImageSource source, ImageDestination destination, ManifestResult top, Digest pushed,
-                                 SigningRequest request, CopyListener listener) {
+        public Future<Void> sign(ImageSource source, ImageDestination destination, Digest pushed, SigningRequest request,
+                                 CopyListener listener) {
             return request == null || request.none() ? Future.succeededFuture()
                     : Future.failedFuture(new IllegalStateException("signing is not available here"));
         }

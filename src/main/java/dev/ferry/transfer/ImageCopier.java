@@ -21,7 +21,9 @@ import java.util.function.Supplier;
  * ({@link CopyPlanner}); everything after works by digest. Order: all blobs (each distinct digest once, in
  * parallel up to the configured bound when the destination allows it, cheapest path first), then child manifests
  * by digest, then the top manifest, then commit. Manifests are written byte-exact, so digests are preserved. A
- * failed blob stops the copy before any manifest is written, and the destination is aborted.
+ * failed blob stops the copy before any manifest is written, and the destination is aborted. After the top manifest
+ * (or when the destination already pointed at it), every {@link AfterImagePush} step runs (attached artifacts, then
+ * signing), before commit.
  */
 @ApplicationScoped
 public class ImageCopier {
@@ -29,11 +31,26 @@ public class ImageCopier {
     private final FerryConfig config;
     private final Vertx vertx;
     private final BlobFlights flights;
+    private final List<AfterImagePush> afterPush;
     private final dev.ferry.signature.SignatureGate signatures;
 
+    @jakarta.inject.Inject
     public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights,
-                       dev.ferry.signature.SignatureGate signatures) {
+                       jakarta.enterprise.inject.Instance<AfterImagePush> afterPush, dev.ferry.signature.SignatureGate signatures) {
+        this(registry, config, vertx, flights, afterPush.stream().toList(), signatures);
+    }
+
+    /** With the given after-push steps (none: a plain copy), and no signature policy. */
+    public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights,
+                       List<AfterImagePush> afterPush) {
+        this(registry, config, vertx, flights, afterPush, dev.ferry.signature.SignatureGate.NONE);
+    }
+
+    /** With the given after-push steps and signature gate (evaluated before anything is written). */
+    public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights,
+                       List<AfterImagePush> afterPush, dev.ferry.signature.SignatureGate signatures) {
         this.signatures = signatures;
+        this.afterPush = afterPush.stream().sorted(java.util.Comparator.comparingInt(AfterImagePush::order)).toList();
         this.flights = flights;
         this.registry = registry;
         this.config = config;
@@ -120,22 +137,42 @@ public class ImageCopier {
                     "the destination " + rd.reference() + " names digest " + rd.reference().digest() + ", but the copy would push "
                     + target + " under tag " + rd.reference().tag()));
         }
-        ManifestResult top = topManifest(plan);
         // the signature gate: the policy decides on the source's own top manifest before anything is written
         return signatures.admit(source, planned.top(), listener).compose(admitted -> destination.pointsAt()).compose(current -> {
             // A registry only holds a manifest whose blobs (and children) it has: then there is nothing to move.
+            AfterImagePush.PushedImage pushed = new AfterImagePush.PushedImage(source, destination, plan, o,
+                    pushedDigests(plan), changed);
             if (target.equals(current)) {
-                return signatures.sign(source, destination, top, target, o.signing(), listener)
-                        .map(v -> blobs.alreadyThere(plan.index() == null ? plan.blobs() : List.of(), target));
+                CopyResult there = blobs.alreadyThere(plan.index() == null ? plan.blobs() : List.of(), target);
+                return afterPush(pushed, listener, cancellation).map(v -> there);
             }
             int parallel = destination.capabilities().parallelBlobs() ? o.parallelBlobs() : 1;
             return copyBlobs(blobs, listener, plan.blobs(), parallel)
                     .compose(v -> plan.index() == null ? Future.succeededFuture() : pushChildren(destination, listener, cancellation, plan.images()))
-                    .compose(v -> put(destination, listener, cancellation, top, true))
-                    // (attached artifacts are copied here, before the signing step)
-                    .compose(d -> signatures.sign(source, destination, top, d, o.signing(), listener).map(d))
-                    .map(d -> blobs.result(target).withDigestsChanged(changed));
+                    .compose(v -> put(destination, listener, cancellation, topManifest(plan), true))
+                    .compose(d -> afterPush(pushed, listener, cancellation))
+                    .map(v -> blobs.result(target).withDigestsChanged(changed));
         });
+    }
+
+    /** The manifests at the destination once the copy is done: the top one, then an index's children. */
+    private static List<Digest> pushedDigests(CopyPlan plan) {
+        List<Digest> out = new ArrayList<>();
+        out.add(plan.target());
+        if (plan.index() != null) {
+            plan.images().forEach(i -> out.add(i.digest()));
+        }
+        return out;
+    }
+
+    /** The {@link AfterImagePush} steps, one after the other; the first failure ends the chain. */
+    private Future<Void> afterPush(AfterImagePush.PushedImage pushed, CopyListener listener, Cancellation cancellation) {
+        Future<Void> chain = Future.succeededFuture();
+        for (AfterImagePush step : afterPush) {
+            chain = chain.compose(v -> cancellation.isCancelled() ? Future.failedFuture(new Cancellation.CancelledException())
+                    : step.imagePushed(pushed, listener, cancellation));
+        }
+        return chain;
     }
 
     /** What the destination reference points at: the index, or the one image (the selected platform's). */
