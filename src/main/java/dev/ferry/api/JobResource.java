@@ -40,6 +40,8 @@ public class JobResource {
     private final ObjectMapper json;
     @jakarta.inject.Inject
     dev.ferry.metrics.EdgeMetrics metrics;
+    @jakarta.inject.Inject
+    EventStreamCap streamCap;
 
     public JobResource(JobService jobs, ObjectMapper json) {
         this.jobs = jobs;
@@ -121,8 +123,31 @@ public class JobResource {
     @Path("/{id}/events")
     @Produces(MediaType.SERVER_SENT_EVENTS)
     public Multi<OutboundSseEvent> events(@PathParam("id") String id, @HeaderParam("Last-Event-ID") String lastEventId,
-                                          @Context Sse sse) {
+                                          @Context Sse sse, @Context io.vertx.core.http.HttpServerRequest request) {
         Job job = find(id);
+        String who = streamOwner(request);
+        EventStreamCap.Place place = streamCap.tryTake(who);
+        if (place == null) {
+            throw new TooManyStreams(streamCap.max());
+        }
+        try {
+            return follow(id, job, lastEventId, sse, place);
+        } catch (RuntimeException e) {
+            place.close();
+            throw e;
+        }
+    }
+
+    /** Whose stream this is: the token's subject in secured mode, the client's address in local mode. */
+    private static String streamOwner(io.vertx.core.http.HttpServerRequest request) {
+        String caller = Callers.current();
+        if (!Callers.LOCAL.equals(caller) || request == null || request.remoteAddress() == null) {
+            return caller;
+        }
+        return Callers.LOCAL + "@" + request.remoteAddress().hostAddress();
+    }
+
+    private Multi<OutboundSseEvent> follow(String id, Job job, String lastEventId, Sse sse, EventStreamCap.Place place) {
         long after = 0;
         if (lastEventId != null && !lastEventId.isBlank()) {
             try {
@@ -147,8 +172,30 @@ public class JobResource {
                 em.emit(event(sse, "job", from, jobs.snapshotOf(now)));
             }
             Runnable stop = metrics.sseSubscribed(jobs.follow(id, from, e -> em.emit(event(sse, e.kind(), e.seq(), e.data())), em::complete));
-            em.onTermination(stop);
-        }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+            em.onTermination(() -> {
+                place.close();
+                stop.run();
+            });
+        }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+                .onTermination().invoke(place::close);
+    }
+
+    /** The caller already holds {@code ferry.jobs.max-event-streams-per-caller} event streams open. */
+    static final class TooManyStreams extends RuntimeException {
+        final int max;
+
+        TooManyStreams(int max) {
+            super("too many event streams", null, false, false);
+            this.max = max;
+        }
+    }
+
+    @ServerExceptionMapper
+    public Response tooManyStreams(TooManyStreams e) {
+        Response r = ProblemMapper.response(ProblemType.TOO_MANY_EVENT_STREAMS, "you already hold " + e.max
+                + " event streams open on this replica, the most ferry.jobs.max-event-streams-per-caller allows; close one"
+                + " (or wait for its job to end) and reconnect", List.of());
+        return Response.fromResponse(r).header("Retry-After", "5").build();
     }
 
     private OutboundSseEvent event(Sse sse, String name, long seq, Object data) {

@@ -32,6 +32,9 @@ public class ReadResource {
 
     private final dev.ferry.storage.Transports transports;
 
+    @jakarta.inject.Inject
+    dev.ferry.referrers.ReferrerListing listing;
+
     public ReadResource(InspectService inspect, RegistryClient registry, RegistryAccessFactory access, FerryConfig config,
                         dev.ferry.storage.Transports transports) {
         this.transports = transports;
@@ -54,10 +57,16 @@ public class ReadResource {
                 return inspect.inspect(source, Boolean.TRUE.equals(r.raw()), Boolean.TRUE.equals(r.config()), platform(r));
             }
             ImageReference image = RequestFields.image("image", r.image());
+            dev.ferry.transfer.ReferrerOptions referrers = dev.ferry.referrers.ReferrerListing.requested(r.referrers(),
+                    r.referrerArtifactTypes(), Boolean.TRUE.equals(r.raw()) || Boolean.TRUE.equals(r.config()));
             RegistryAccess a = access.forReference(image, r.access(), "");
             Platform platform = platform(r);
             return registry.withinDeadline("inspect " + image, scope -> inspect.inspect(new InspectOptions(image, a.within(scope),
-                    Boolean.TRUE.equals(r.raw()), Boolean.TRUE.equals(r.config()), Boolean.TRUE.equals(r.noTags()), platform)));
+                    Boolean.TRUE.equals(r.raw()), Boolean.TRUE.equals(r.config()), Boolean.TRUE.equals(r.noTags()), platform))
+                    .compose(result -> referrers == null || !(result instanceof InspectResult.Json j)
+                            || !(j.document() instanceof com.fasterxml.jackson.databind.node.ObjectNode doc)
+                            ? io.vertx.core.Future.succeededFuture(result)
+                            : listing.addTo(doc, a.within(scope), image, referrers).map(d -> (InspectResult) new InspectResult.Json(d))));
         }).map(ReadResource::toResponse);
     }
 

@@ -69,6 +69,14 @@ public interface FerryConfig {
         /** Longest wait that {@code Prefer: wait=N} may ask for. */
         @WithDefault("300s")
         Duration maxWait();
+
+        /**
+         * Event streams ({@code GET /api/v1/jobs/ID/events}) one caller may hold open at once on this replica: the
+         * token's subject in secured mode, the client's address in local mode. One more answers 429
+         * {@code too-many-event-streams}; a stream that ends or whose client goes away frees its place at once.
+         */
+        @WithDefault("64")
+        int maxEventStreamsPerCaller();
     }
 
     /**

@@ -46,11 +46,17 @@ public enum ProblemType {
     ACCESS_DENIED("access-denied", 403, "Access denied"),
     TOO_MANY_REQUESTS("too-many-requests", 429, "Too many requests"),
     TOO_MANY_ACTIVE_JOBS("too-many-active-jobs", 429, "Too many active jobs"),
+    TOO_MANY_EVENT_STREAMS("too-many-event-streams", 429, "Too many open event streams"),
     JOB_ABANDONED("job-abandoned", 500, "The job was given up after its replica stopped too many times"),
     STORAGE_DISABLED("storage-disabled", 403, "Server-side paths are not enabled"),
     PATH_NOT_ALLOWED("path-not-allowed", 403, "The path is outside the storage roots"),
     INVALID_ARCHIVE("invalid-archive", 400, "The archive is invalid"),
     DIGESTS_WOULD_CHANGE("digests-would-change", 422, "The copy would change digests"),
+    // attached artifacts and managed credentials (issue 12, referrers/ and registry/CredentialResolver)
+    REFERRERS_INCOMPLETE("referrers-incomplete", 502, "Artifacts attached to the image were not all copied"),
+    CREDENTIALS_NEED_SECRET_KEY("credentials-need-secret-key", 409, "Stored credentials need the store's secret key"),
+    CREDENTIALS_NOT_FOUND("credentials-not-found", 404, "No stored credentials for that registry"),
+    CREDENTIAL_HELPER_FAILED("credential-helper-failed", 502, "The credential helper failed"),
     // issue-13-traffic: outbound notifications, stored hooks
     INVALID_NOTIFICATION_URL("invalid-notification-url", 400, "The notification URL is invalid"),
     NOTIFICATION_URL_NOT_ALLOWED("notification-url-not-allowed", 403, "The notification URL is not allowed by the outbound rules"),

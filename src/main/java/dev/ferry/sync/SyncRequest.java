@@ -16,6 +16,8 @@ import dev.ferry.registry.AccessOptions;
  * @param keepGoing      --keep-going: go on after an image failed (the job still fails at the end)
  * @param dryRun         --dry-run: the plan as the result, nothing written
  * @param parallelImages images copied at once (default 4, 1 to 16)
+ * @param referrers      whether the artifacts attached to each image (referrers, cosign tags) travel too (default true)
+ * @param referrerArtifactTypes only attached artifacts of these artifact types travel (default: all)
  */
 public record SyncRequest(String source, String destination, Boolean scoped, String appendSuffix,
                           String tagRegex, String semver, Boolean all, Boolean keepGoing, Boolean dryRun,
@@ -23,7 +25,8 @@ public record SyncRequest(String source, String destination, Boolean scoped, Str
                           String srcCreds, String destCreds,
                           String srcRegistryToken, String destRegistryToken,
                           Boolean srcNoCreds, Boolean destNoCreds,
-                          Integer retryTimes, String retryDelay, Integer imageParallelCopies, Integer parallelImages) {
+                          Integer retryTimes, String retryDelay, Integer imageParallelCopies, Integer parallelImages,
+                          Boolean referrers, java.util.List<String> referrerArtifactTypes) {
 
     public AccessOptions sourceAccess() {
         return new AccessOptions(srcCreds, srcRegistryToken, srcNoCreds, srcTlsVerify, retryTimes, retryDelay);

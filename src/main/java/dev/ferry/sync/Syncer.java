@@ -76,7 +76,10 @@ public class Syncer {
         List<Future<List<Item>>> lists = new ArrayList<>();
         for (SyncSource s : sources) {
             Future<List<String>> refs = s.references().isEmpty()
-                    ? registry.tagList(s.access(), s.repository()).map(tags -> tags.stream().filter(s::selects).toList())
+                    ? registry.tagList(s.access(), s.repository()).map(tags -> tags.stream().filter(s::selects)
+                            // attachment tags (sha256-<hex>[.sig|.att|.sbom]) travel with their image (referrers/)
+                            .filter(t -> !o.copy().referrers().enabled() || !dev.ferry.referrers.FallbackTags.isAttachmentTag(t))
+                            .toList())
                     : Future.succeededFuture(s.references());
             lists.add(refs.map(rs -> {
                 List<Item> items = new ArrayList<>();

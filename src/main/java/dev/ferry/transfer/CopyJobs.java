@@ -91,7 +91,8 @@ public class CopyJobs implements JobWorkFactory {
         if (format != null && !"oci".equals(format)) {
             throw FerryException.invalidField("format", "must be oci (v2s2 conversion is not supported: Ferry keeps Docker manifests as they are)");
         }
-        return new CopyOptions(all, platform, parallel, format, Boolean.TRUE.equals(r.preserveDigests()));
+        return new CopyOptions(all, platform, parallel, format, Boolean.TRUE.equals(r.preserveDigests()),
+                dev.ferry.referrers.ReferrerRequests.options(r.referrers(), r.referrerArtifactTypes()));
     }
 
     @Override

@@ -37,6 +37,10 @@ public interface CopyListener {
     default void manifestPushed(Digest digest, String mediaType, String reference) {
     }
 
+    /** An artifact attached to the image was copied, found already there, skipped or failed (after the manifests). */
+    default void attachment(Attachment attachment) {
+    }
+
     CopyListener NONE = new CopyListener() {
     };
 }

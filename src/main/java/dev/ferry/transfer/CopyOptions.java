@@ -13,14 +13,28 @@ import dev.ferry.oci.Platform;
  * @param format        skopeo's --format: {@code oci} converts Docker manifests to OCI; null keeps them as they are,
  *                      except for a destination that only holds OCI (an OCI layout), which converts as skopeo does
  * @param preserveDigests skopeo's --preserve-digests: a copy that would change a digest fails instead
+ * @param referrers     which attached artifacts travel with the image (default: all of them)
  */
-public record CopyOptions(boolean all, Platform platform, int parallelBlobs, String format, boolean preserveDigests) {
+public record CopyOptions(boolean all, Platform platform, int parallelBlobs, String format, boolean preserveDigests,
+                          ReferrerOptions referrers) {
     public static final int DEFAULT_PARALLEL_BLOBS = 6;
 
     public CopyOptions {
         if (parallelBlobs < 1) {
             throw new IllegalArgumentException("parallelBlobs must be at least 1");
         }
+        if (referrers == null) {
+            referrers = ReferrerOptions.ALL;
+        }
+    }
+
+    public CopyOptions(boolean all, Platform platform, int parallelBlobs, String format, boolean preserveDigests) {
+        this(all, platform, parallelBlobs, format, preserveDigests, ReferrerOptions.ALL);
+    }
+
+    /** The same options with {@code referrers} instead. */
+    public CopyOptions withReferrers(ReferrerOptions referrers) {
+        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers);
     }
 
     public CopyOptions(boolean all, Platform platform, int parallelBlobs) {

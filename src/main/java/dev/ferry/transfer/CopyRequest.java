@@ -14,6 +14,8 @@ import dev.ferry.registry.AccessOptions;
  * @param retryTimes          --retry-times: retries of each registry request (default ferry.http.retries)
  * @param retryDelay          --retry-delay: fixed wait between retries, a Go duration such as {@code 2s}
  * @param format              --format: {@code oci} converts Docker manifests to OCI (digests change)
+ * @param referrers           whether the artifacts attached to the image (referrers, cosign tags) travel too (default true)
+ * @param referrerArtifactTypes only attached artifacts of these artifact types travel (default: all)
  */
 public record CopyRequest(String source, String destination,
                           Boolean srcTlsVerify, Boolean destTlsVerify,
@@ -22,7 +24,19 @@ public record CopyRequest(String source, String destination,
                           Boolean srcNoCreds, Boolean destNoCreds,
                           Boolean all, String multiArch, Boolean preserveDigests, Boolean removeSignatures,
                           String overrideOs, String overrideArch, String overrideVariant,
-                          Integer imageParallelCopies, Integer retryTimes, String retryDelay, String format) {
+                          Integer imageParallelCopies, Integer retryTimes, String retryDelay, String format,
+                          Boolean referrers, java.util.List<String> referrerArtifactTypes) {
+
+    /** Without the referrer fields (they default to every attached artifact). */
+    public CopyRequest(String source, String destination, Boolean srcTlsVerify, Boolean destTlsVerify, String srcCreds,
+                       String destCreds, String srcRegistryToken, String destRegistryToken, Boolean srcNoCreds,
+                       Boolean destNoCreds, Boolean all, String multiArch, Boolean preserveDigests, Boolean removeSignatures,
+                       String overrideOs, String overrideArch, String overrideVariant, Integer imageParallelCopies,
+                       Integer retryTimes, String retryDelay, String format) {
+        this(source, destination, srcTlsVerify, destTlsVerify, srcCreds, destCreds, srcRegistryToken, destRegistryToken,
+                srcNoCreds, destNoCreds, all, multiArch, preserveDigests, removeSignatures, overrideOs, overrideArch,
+                overrideVariant, imageParallelCopies, retryTimes, retryDelay, format, null, null);
+    }
 
     /** Without {@code format} (what webhook promotions build). */
     public CopyRequest(String source, String destination, Boolean srcTlsVerify, Boolean destTlsVerify, String srcCreds,

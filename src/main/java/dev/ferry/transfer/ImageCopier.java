@@ -21,7 +21,9 @@ import java.util.function.Supplier;
  * ({@link CopyPlanner}); everything after works by digest. Order: all blobs (each distinct digest once, in
  * parallel up to the configured bound when the destination allows it, cheapest path first), then child manifests
  * by digest, then the top manifest, then commit. Manifests are written byte-exact, so digests are preserved. A
- * failed blob stops the copy before any manifest is written, and the destination is aborted.
+ * failed blob stops the copy before any manifest is written, and the destination is aborted. After the top manifest
+ * (or when the destination already pointed at it), every {@link AfterImagePush} step runs (attached artifacts, then
+ * signing), before commit.
  */
 @ApplicationScoped
 public class ImageCopier {
@@ -29,8 +31,18 @@ public class ImageCopier {
     private final FerryConfig config;
     private final Vertx vertx;
     private final BlobFlights flights;
+    private final List<AfterImagePush> afterPush;
 
-    public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights) {
+    @jakarta.inject.Inject
+    public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights,
+                       jakarta.enterprise.inject.Instance<AfterImagePush> afterPush) {
+        this(registry, config, vertx, flights, afterPush.stream().toList());
+    }
+
+    /** With the given after-push steps (none: a plain copy). */
+    public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights,
+                       List<AfterImagePush> afterPush) {
+        this.afterPush = afterPush.stream().sorted(java.util.Comparator.comparingInt(AfterImagePush::order)).toList();
         this.flights = flights;
         this.registry = registry;
         this.config = config;
@@ -119,15 +131,39 @@ public class ImageCopier {
         }
         return destination.pointsAt().compose(current -> {
             // A registry only holds a manifest whose blobs (and children) it has: then there is nothing to move.
+            AfterImagePush.PushedImage pushed = new AfterImagePush.PushedImage(source, destination, plan, o,
+                    pushedDigests(plan), changed);
             if (target.equals(current)) {
-                return Future.succeededFuture(blobs.alreadyThere(plan.index() == null ? plan.blobs() : List.of(), target));
+                CopyResult there = blobs.alreadyThere(plan.index() == null ? plan.blobs() : List.of(), target);
+                return afterPush(pushed, listener, cancellation).map(v -> there);
             }
             int parallel = destination.capabilities().parallelBlobs() ? o.parallelBlobs() : 1;
             return copyBlobs(blobs, listener, plan.blobs(), parallel)
                     .compose(v -> plan.index() == null ? Future.succeededFuture() : pushChildren(destination, listener, cancellation, plan.images()))
                     .compose(v -> put(destination, listener, cancellation, topManifest(plan), true))
-                    .map(d -> blobs.result(target).withDigestsChanged(changed));
+                    .compose(d -> afterPush(pushed, listener, cancellation))
+                    .map(v -> blobs.result(target).withDigestsChanged(changed));
         });
+    }
+
+    /** The manifests at the destination once the copy is done: the top one, then an index's children. */
+    private static List<Digest> pushedDigests(CopyPlan plan) {
+        List<Digest> out = new ArrayList<>();
+        out.add(plan.target());
+        if (plan.index() != null) {
+            plan.images().forEach(i -> out.add(i.digest()));
+        }
+        return out;
+    }
+
+    /** The {@link AfterImagePush} steps, one after the other; the first failure ends the chain. */
+    private Future<Void> afterPush(AfterImagePush.PushedImage pushed, CopyListener listener, Cancellation cancellation) {
+        Future<Void> chain = Future.succeededFuture();
+        for (AfterImagePush step : afterPush) {
+            chain = chain.compose(v -> cancellation.isCancelled() ? Future.failedFuture(new Cancellation.CancelledException())
+                    : step.imagePushed(pushed, listener, cancellation));
+        }
+        return chain;
     }
 
     /** What the destination reference points at: the index, or the one image (the selected platform's). */

@@ -9,6 +9,13 @@ package dev.ferry.webhook;
  * @param repository repository path within the registry, e.g. {@code team/app}
  * @param tag        the pushed tag
  * @param digest     the digest of the pushed manifest, e.g. {@code sha256:…}
+ * @param pushedAt   when the push happened, as the event says (distribution's {@code timestamp}, Harbor's
+ *                   {@code occur_at}, a plain event's {@code pushedAt}), or null when it does not say
  */
-public record PushedTag(String eventKey, String registry, String repository, String tag, String digest) {
+public record PushedTag(String eventKey, String registry, String repository, String tag, String digest,
+                        java.time.Instant pushedAt) {
+
+    public PushedTag(String eventKey, String registry, String repository, String tag, String digest) {
+        this(eventKey, registry, repository, tag, digest, null);
+    }
 }

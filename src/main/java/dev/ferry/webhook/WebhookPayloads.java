@@ -29,7 +29,7 @@ import java.util.Set;
  * Anything else that is well-formed is counted as ignored; a body that is not one of these is malformed.
  */
 public final class WebhookPayloads {
-    private static final Set<String> PLAIN_FIELDS = Set.of("registry", "repository", "tag", "digest", "id");
+    private static final Set<String> PLAIN_FIELDS = Set.of("registry", "repository", "tag", "digest", "id", "pushedAt");
     private static final int MAX_ID_LENGTH = 200;
 
     /**
@@ -93,7 +93,8 @@ public final class WebhookPayloads {
                 String repository = required(target, "repository", at + ".target.repository");
                 String digest = required(target, "digest", at + ".target.digest");
                 String host = text(e.path("request"), "host");
-                pushes.add(new PushedTag(key(text(e, "id"), repository, digest, tag), host, repository, tag, digest));
+                pushes.add(new PushedTag(key(text(e, "id"), repository, digest, tag), host, repository, tag, digest,
+                        instant(text(e, "timestamp"))));
             } catch (FerryException bad) {
                 rejected.add(new Rejected(at, bad.getMessage()));
             }
@@ -129,7 +130,9 @@ public final class WebhookPayloads {
             }
             String url = text(r, "resource_url");
             String host = url == null || url.indexOf('/') <= 0 ? null : url.substring(0, url.indexOf('/'));
-            pushes.add(new PushedTag(key(null, repository, digest, tag), host, repository, tag, digest));
+            JsonNode occurAt = root.path("occur_at");
+            pushes.add(new PushedTag(key(null, repository, digest, tag), host, repository, tag, digest,
+                    occurAt.isIntegralNumber() && occurAt.asLong() > 0 ? java.time.Instant.ofEpochSecond(occurAt.asLong()) : null));
         }
         return new Parsed(pushes, ignored, rejected);
     }
@@ -145,8 +148,26 @@ public final class WebhookPayloads {
         String repository = required(root, "repository", "repository");
         String tag = required(root, "tag", "tag");
         String digest = required(root, "digest", "digest");
+        String at = text(root, "pushedAt");
+        java.time.Instant pushedAt = instant(at);
+        if (at != null && pushedAt == null) {
+            throw new FerryException(ProblemType.INVALID_REQUEST, "pushedAt: must be an RFC 3339 date-time",
+                    List.of(new FerryException.FieldError("pushedAt", "must be an RFC 3339 date-time, e.g. 2026-12-01T10:15:30Z")), null);
+        }
         return new Parsed(List.of(new PushedTag(key(text(root, "id"), repository, digest, tag), text(root, "registry"),
-                repository, tag, digest)), 0, List.of());
+                repository, tag, digest, pushedAt)), 0, List.of());
+    }
+
+    /** An RFC 3339 date-time (distribution writes nanoseconds and an offset), or null when absent or unreadable. */
+    static java.time.Instant instant(String text) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return java.time.OffsetDateTime.parse(text).toInstant();
+        } catch (java.time.format.DateTimeParseException e) {
+            return null;
+        }
     }
 
     /** Manifest media types Ferry copies: OCI and Docker v2 images and indexes (schema 1 is refused by the copy). */

@@ -107,6 +107,16 @@ public class WebhookPromotions {
                     ids.add(earlier.get());
                     continue;
                 }
+                // out of order (BAD-INPUT row 28): never promote a push older than one already promoted
+                String tagRef = m.registry() + "/" + m.pushed().repository() + ":" + m.pushed().tag();
+                Instant pushedAt = m.pushed().pushedAt();
+                Optional<WebhookDeliveries.Head> head = pushedAt == null ? Optional.empty() : deliveries.head(hook.name(), tagRef);
+                if (head.isPresent() && head.get().pushedAt().isAfter(pushedAt)) {
+                    Log.infof("webhook %s: not promoting %s@%s pushed at %s: a newer push (%s, at %s) was promoted already",
+                            hook.name(), tagRef, m.pushed().digest(), pushedAt, head.get().digest(), head.get().pushedAt());
+                    ignored++;
+                    continue;
+                }
                 JobPlan plan;
                 try {
                     plan = copies.plan(copyRequest(m));
@@ -123,6 +133,9 @@ public class WebhookPromotions {
                 if (deliveries.record(hook.name(), m.pushed().eventKey(), id, Instant.now())) {
                     ids.add(id);
                     anyNew = true;
+                    if (pushedAt != null && deliveries.advance(hook.name(), tagRef, pushedAt, m.pushed().digest(), id)) {
+                        head.filter(h -> !h.digest().equals(m.pushed().digest())).ifPresent(h -> supersede(h.jobId(), id));
+                    }
                 } else {
                     jobs.cancel(submitted.job());
                     deliveries.jobOf(hook.name(), m.pushed().eventKey()).ifPresent(ids::add);
@@ -135,6 +148,18 @@ public class WebhookPromotions {
                     .map(r -> new FerryException.FieldError(r.event(), r.reason())).toList(), null);
         }
         return new Outcome(List.copyOf(ids), ignored, anyNew, List.copyOf(rejected));
+    }
+
+    /**
+     * A newer push of the same tag was accepted while the promotion of an older one may still run: that one is
+     * cancelled, so it cannot finish last and put the older image back under the tag (it pushes its manifest only
+     * after its blobs, so a cancel leaves the destination's tag as it was).
+     */
+    private void supersede(String olderJob, String newerJob) {
+        jobs.find(olderJob, null).filter(j -> !j.state().isTerminal()).ifPresent(j -> {
+            Log.infof("webhook: cancelling promotion %s, superseded by %s (a newer push of the same tag)", olderJob, newerJob);
+            jobs.cancel(j);
+        });
     }
 
     /** A copy by digest from where the event says the push went, of every platform, so the digest is preserved. */

@@ -260,6 +260,44 @@ class WebhookTest {
         assertEquals(1, copyJobsTo(setup.destination() + "/promoted/webhook/replay:v1"));
     }
 
+    /** BAD-INPUT row 28: deliveries out of order never put an older image back under a promoted tag. */
+    @Test
+    void shouldNotPromoteAPushOlderThanOneAlreadyPromoted() throws Exception {
+        TestImages.Image older = pushed("order", "v1");
+        TestImages.Image newer = pushed("order", "v1");
+        Map<String, Object> newerEvent = new HashMap<>(Map.of("registry", setup.shared(), "repository", "webhook/order", "tag", "v1",
+                "digest", newer.digest(), "id", UUID.randomUUID().toString(), "pushedAt", "2026-12-01T10:00:02.5Z"));
+        Response first = signed("signed", JSON.writeValueAsString(newerEvent));
+        assertEquals(202, first.statusCode(), first.asString());
+        assertEquals("succeeded", awaitJob(first.jsonPath().getList("jobs", String.class).get(0)));
+
+        // the older push's event arrives late, with an offset as distribution writes it
+        Map<String, Object> olderEvent = new HashMap<>(newerEvent);
+        olderEvent.put("digest", older.digest());
+        olderEvent.put("id", UUID.randomUUID().toString());
+        olderEvent.put("pushedAt", "2026-12-01T11:00:01.123456789+01:00");
+        Response late = signed("signed", JSON.writeValueAsString(olderEvent));
+        assertEquals(200, late.statusCode(), late.asString());
+        assertEquals(List.of(), late.jsonPath().getList("jobs"), late.asString());
+        assertEquals(1, late.jsonPath().getInt("ignored"), late.asString());
+        assertArrayEquals(newer.manifest(), Skopeo.inspectRaw(setup.destination() + "/promoted/webhook/order:v1"));
+        assertEquals(1, copyJobsTo(setup.destination() + "/promoted/webhook/order:v1"));
+
+        // a still newer push is promoted as usual
+        Map<String, Object> newest = new HashMap<>(olderEvent);
+        newest.put("id", UUID.randomUUID().toString());
+        newest.put("pushedAt", "2026-12-01T10:00:03Z");
+        Response third = signed("signed", JSON.writeValueAsString(newest));
+        assertEquals(202, third.statusCode(), third.asString());
+        assertEquals("succeeded", awaitJob(third.jsonPath().getList("jobs", String.class).get(0)));
+        assertArrayEquals(older.manifest(), Skopeo.inspectRaw(setup.destination() + "/promoted/webhook/order:v1"));
+
+        Map<String, Object> bad = new HashMap<>(newest);
+        bad.put("pushedAt", "yesterday");
+        signed("signed", JSON.writeValueAsString(bad)).then().statusCode(400).contentType("application/problem+json")
+                .body("errors[0].field", equalTo("pushedAt"));
+    }
+
     @Test
     void shouldDeduplicateEventsWithoutAnIdByWhatWasPushed() throws Exception {
         TestImages.Image img = pushed("noid", "v1");

@@ -62,6 +62,27 @@ class SecuredModeTest {
 
     // ---- authentication ----
 
+    @io.quarkus.test.oidc.server.OidcWireMock
+    com.github.tomakehurst.wiremock.WireMockServer oidc;
+
+    private long jwksFetches() {
+        return oidc.getAllServeEvents().stream().filter(e -> e.getRequest().getUrl().contains("/certs")).count();
+    }
+
+    /** BAD-INPUT row 11: the JWKS is re-fetched at most every 10 min, however many unknown key ids arrive. */
+    @Test
+    void shouldFetchTheProvidersKeysAgainAtMostOnceForAFloodOfUnknownKeyIds() {
+        long before = jwksFetches();
+        assertTrue(before >= 1, "the keys were fetched at start");
+        for (int i = 0; i < 8; i++) {
+            inspect(SecuredProfile.unknownKey("eve", "forged-" + i), anon + "/public/app:1").then().statusCode(401)
+                    .body("type", equalTo("urn:ferry:problem:unauthenticated"));
+        }
+        long after = jwksFetches();
+        assertTrue(after - before <= 1, "8 unknown key ids made " + (after - before) + " JWKS fetches");
+        inspect(VIEWER, anon + "/public/app:1").then().statusCode(200);
+    }
+
     @Test
     void shouldAnswer401ProblemWithoutAToken() {
         inspect(null, anon + "/public/app:1").then().statusCode(401).contentType("application/problem+json")

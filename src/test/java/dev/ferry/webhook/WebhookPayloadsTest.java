@@ -37,6 +37,25 @@ class WebhookPayloadsTest {
     }
 
     @Test
+    void shouldReadWhenEachPushHappenedFromEveryFormat() {
+        WebhookPayloads.Parsed d = parse("""
+                {"events":[{"id":"e1","timestamp":"2016-03-09T14:44:26.402973972-08:00","action":"push",
+                  "target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","repository":"team/app","digest":"%1$s","tag":"v1"}},
+                 {"id":"e2","timestamp":"not a time","action":"push",
+                  "target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","repository":"team/app","digest":"%1$s","tag":"v2"}}]}"""
+                .formatted(DIGEST));
+        assertEquals(java.time.Instant.parse("2016-03-09T22:44:26.402973972Z"), d.pushes().get(0).pushedAt());
+        assertEquals(null, d.pushes().get(1).pushedAt(), "an unreadable registry timestamp is no time at all, not a refusal");
+        WebhookPayloads.Parsed h = parse("""
+                {"type":"PUSH_ARTIFACT","occur_at":1700000000,"event_data":{"repository":{"repo_full_name":"team/app"},
+                 "resources":[{"tag":"v1","digest":"%1$s","resource_url":"harbor.example.com/team/app:v1"}]}}""".formatted(DIGEST));
+        assertEquals(java.time.Instant.ofEpochSecond(1700000000), h.pushes().get(0).pushedAt());
+        WebhookPayloads.Parsed plain = parse("""
+                {"repository":"team/app","tag":"v1","digest":"%1$s","pushedAt":"2026-12-01T10:00:00Z"}""".formatted(DIGEST));
+        assertEquals(java.time.Instant.parse("2026-12-01T10:00:00Z"), plain.pushes().get(0).pushedAt());
+    }
+
+    @Test
     void shouldReadHarborPushArtifactResources() {
         WebhookPayloads.Parsed p = parse("""
                 {"type":"PUSH_ARTIFACT","event_data":{"repository":{"repo_full_name":"lib/app"},
