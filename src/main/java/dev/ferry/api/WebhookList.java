@@ -1,36 +1,12 @@
 package dev.ferry.api;
 
 import dev.ferry.webhook.Hooks;
-import dev.ferry.webhook.PromotionRule;
 import java.util.List;
 
-/**
- * The webhooks, without their secrets: only which kind of verification each uses. {@code source}: {@code config}
- * (from {@code ferry.hooks."NAME"}, read-only through the API) or {@code api} (created through it, stored).
- */
-public record WebhookList(List<Hook> hooks) {
-
-    /**
-     * @param verification {@code hmac-sha256} (X-Hub-Signature-256) or {@code bearer} (Authorization: Bearer)
-     * @param registry     the configured source registry, or null when events name it
-     */
-    public record Hook(String name, String source, String url, String verification, String registry, int maxBodyBytes,
-                       List<Rule> rules) {
-    }
-
-    public record Rule(String source, String tagRegex, String destination, boolean srcTlsVerify, boolean destTlsVerify) {
-    }
+/** The webhooks, configured ones first, without their secrets. */
+public record WebhookList(List<Webhook> hooks) {
 
     static WebhookList of(List<Hooks.Hook> hooks, java.util.function.Predicate<String> configured) {
-        return new WebhookList(hooks.stream().map(h -> hook(h, configured.test(h.name()))).toList());
-    }
-
-    static Hook hook(Hooks.Hook h, boolean configured) {
-        return new Hook(h.name(), configured ? "config" : "api", "/api/v1/hooks/" + h.name(), h.signature().kind(),
-                h.registry().orElse(null), h.maxBodyBytes(), h.rules().stream().map(WebhookList::rule).toList());
-    }
-
-    private static Rule rule(PromotionRule r) {
-        return new Rule(r.source(), r.tagRegex(), r.destination(), r.srcTlsVerify(), r.destTlsVerify());
+        return new WebhookList(hooks.stream().map(h -> Webhook.of(h, configured.test(h.name()))).toList());
     }
 }

@@ -53,15 +53,15 @@ public class WebhookResource {
     public Response create(HookRequest body) {
         Hooks.Hook created = hooks.create(RequestFields.body(body));
         return Response.created(java.net.URI.create("/api/v1/hooks/" + created.name()))
-                .entity(WebhookList.hook(created, false)).build();
+                .entity(Webhook.of(created, false)).build();
     }
 
     @GET
     @Path("/{name}")
     @Produces(MediaType.APPLICATION_JSON)
-    public WebhookList.Hook get(@PathParam("name") String name) {
+    public Webhook get(@PathParam("name") String name) {
         Hooks.Hook h = hooks.find(name).orElseThrow(() -> new FerryException(ProblemType.HOOK_NOT_FOUND, "no such webhook"));
-        return WebhookList.hook(h, hooks.isConfigured(name));
+        return Webhook.of(h, hooks.isConfigured(name));
     }
 
     /** Admins: replaces a stored hook; without a secret in the body its secret stays. */
@@ -69,8 +69,8 @@ public class WebhookResource {
     @Path("/{name}")
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
-    public WebhookList.Hook replace(@PathParam("name") String name, HookRequest body) {
-        return WebhookList.hook(hooks.replace(name, RequestFields.body(body)), false);
+    public Webhook replace(@PathParam("name") String name, HookRequest body) {
+        return Webhook.of(hooks.replace(name, RequestFields.body(body)), false);
     }
 
     @DELETE
