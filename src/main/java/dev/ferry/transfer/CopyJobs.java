@@ -88,8 +88,8 @@ public class CopyJobs implements JobWorkFactory {
         }
         Platform platform = RequestFields.platform(config.platform(), r.overrideOs(), r.overrideArch(), r.overrideVariant());
         String format = r.format();
-        if (format != null && !"oci".equals(format)) {
-            throw FerryException.invalidField("format", "must be oci (v2s2 conversion is not supported: Ferry keeps Docker manifests as they are)");
+        if (format != null && !"oci".equals(format) && !"v2s2".equals(format)) {
+            throw FerryException.invalidField("format", "must be oci or v2s2");
         }
         return new CopyOptions(all, platform, parallel, format, Boolean.TRUE.equals(r.preserveDigests()),
                 dev.ferry.referrers.ReferrerRequests.options(r.referrers(), r.referrerArtifactTypes()));
