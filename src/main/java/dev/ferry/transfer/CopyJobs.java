@@ -55,6 +55,9 @@ public class CopyJobs implements JobWorkFactory {
         Supplier<Future<ImageDestination>> destination = transports.destination("destination", dst, r.destinationAccess(),
                 "dest", src);
         CopyOptions options = options(r);
+        if ("v2s2".equals(options.format()) && (dst instanceof ImageLocation.OciLayout || dst instanceof ImageLocation.OciArchive)) {
+            throw FerryException.invalidField("format", "an OCI layout holds OCI manifests only: v2s2 cannot be written there");
+        }
         if (options.all() && dst instanceof ImageLocation.DockerArchive) {
             throw FerryException.invalidField("all", "a docker-archive holds one image: copy one platform, or use oci-archive");
         }
