@@ -18,10 +18,13 @@ import dev.ferry.registry.AccessOptions;
  * @param overrideVariant --override-variant
  * @param retryTimes      --retry-times
  * @param retryDelay      --retry-delay (a Go duration, e.g. {@code 2s}; default exponential backoff)
+ * @param referrers       list what is attached to the image (referrers, cosign tags) as {@code Referrers} (default false)
+ * @param referrerArtifactTypes only those of these artifact types
  */
 public record InspectRequest(String image, Boolean tlsVerify, String creds, String registryToken, Boolean noCreds,
                              Boolean raw, Boolean config, Boolean noTags, String overrideOs, String overrideArch,
-                             String overrideVariant, Integer retryTimes, String retryDelay) {
+                             String overrideVariant, Integer retryTimes, String retryDelay, Boolean referrers,
+                             java.util.List<String> referrerArtifactTypes) {
 
     AccessOptions access() {
         return new AccessOptions(creds, registryToken, noCreds, tlsVerify, retryTimes, retryDelay);

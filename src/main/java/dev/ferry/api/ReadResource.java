@@ -32,6 +32,9 @@ public class ReadResource {
 
     private final dev.ferry.storage.Transports transports;
 
+    @jakarta.inject.Inject
+    dev.ferry.referrers.ReferrerListing listing;
+
     public ReadResource(InspectService inspect, RegistryClient registry, RegistryAccessFactory access, FerryConfig config,
                         dev.ferry.storage.Transports transports) {
         this.transports = transports;
@@ -54,10 +57,16 @@ public class ReadResource {
                 return inspect.inspect(source, Boolean.TRUE.equals(r.raw()), Boolean.TRUE.equals(r.config()), platform(r));
             }
             ImageReference image = RequestFields.image("image", r.image());
+            dev.ferry.transfer.ReferrerOptions referrers = dev.ferry.referrers.ReferrerListing.requested(r.referrers(),
+                    r.referrerArtifactTypes(), Boolean.TRUE.equals(r.raw()) || Boolean.TRUE.equals(r.config()));
             RegistryAccess a = access.forReference(image, r.access(), "");
             Platform platform = platform(r);
             return registry.withinDeadline("inspect " + image, scope -> inspect.inspect(new InspectOptions(image, a.within(scope),
-                    Boolean.TRUE.equals(r.raw()), Boolean.TRUE.equals(r.config()), Boolean.TRUE.equals(r.noTags()), platform)));
+                    Boolean.TRUE.equals(r.raw()), Boolean.TRUE.equals(r.config()), Boolean.TRUE.equals(r.noTags()), platform))
+                    .compose(result -> referrers == null || !(result instanceof InspectResult.Json j)
+                            || !(j.document() instanceof com.fasterxml.jackson.databind.node.ObjectNode doc)
+                            ? io.vertx.core.Future.succeededFuture(result)
+                            : listing.addTo(doc, a.within(scope), image, referrers).map(d -> (InspectResult) new InspectResult.Json(d))));
         }).map(ReadResource::toResponse);
     }
 
@@ -95,6 +104,11 @@ public class ReadResource {
             throw new FerryException(ProblemType.INVALID_MANIFEST, "the request body must be a manifest");
         }
         ManifestDigests.requireJsonObject(manifest);
-        return Map.of("digest", Digest.sha256Of(manifest).toString());
+        // skopeo's digest: of the bytes, or for a signed schema 1 manifest, of its payload without the signatures
+        try {
+            return Map.of("digest", dev.ferry.signature.ManifestDigests.digest(manifest).toString());
+        } catch (dev.ferry.oci.OciFormatException e) {
+            throw new FerryException(ProblemType.INVALID_MANIFEST, e.getMessage());
+        }
     }
 }

@@ -84,4 +84,34 @@ public final class JobCopyListener implements CopyListener {
         data.put("reference", reference);
         ctx.event("manifest", data);
     }
+
+    @Override
+    public void attachment(dev.ferry.transfer.Attachment a) {
+        ObjectNode data = ctx.newData();
+        data.put("subject", a.subject().toString());
+        if (a.digest() != null) {
+            data.put("digest", a.digest().toString());
+        }
+        putIfSet(data, "mediaType", a.mediaType());
+        putIfSet(data, "artifactType", a.artifactType());
+        putIfSet(data, "via", a.via());
+        putIfSet(data, "tag", a.tag());
+        data.put("status", a.status());
+        putIfSet(data, "detail", a.detail());
+        ctx.event("referrer", data);
+    }
+
+    private static void putIfSet(ObjectNode data, String field, String value) {
+        if (value != null) {
+            data.put(field, value);
+        }
+    }
+
+    @Override
+    public void signature(String status, java.util.Map<String, String> details) {
+        ObjectNode data = ctx.newData();
+        data.put("status", status);
+        details.forEach(data::put);
+        ctx.event("signature", data);
+    }
 }

@@ -68,6 +68,9 @@ public class JobService {
     /** Planning resumed work may talk to registries: not on the claimer. */
     private final ExecutorService starter = Executors.newCachedThreadPool(daemon("ferry-job-start"));
     private volatile boolean stopping;
+    /** Outbound notifications of every job's end (dev.ferry.notify). */
+    @jakarta.inject.Inject
+    Instance<dev.ferry.notify.Notifier> notifiers;
     private long tickTimer = -1;
     private Instant lastHeartbeat = Instant.EPOCH;
     private Instant lastPurge = Instant.EPOCH;
@@ -474,27 +477,53 @@ public class JobService {
                 new AbstractMap.SimpleEntry<>("job", snapshot(finished))));
         JsonNode finalResult = result;
         JobError finalError = error;
+        AtomicBoolean recorded = new AtomicBoolean();
         events.write(() -> {
             if (!store.finish(a.lease, state, progress, finalResult, finalError, at, last)) {
                 Log.warnf("job %s ended here as %s, but another replica holds it now: not recorded", id, state.wire());
-                return;
-            }
-            try {
-                JobRepository.Link link = store.link(id).orElse(JobRepository.Link.NONE);
-                ended.fireAsync(new JobEnded(finished, link));
-            } catch (RuntimeException e) {
-                Log.warnf("job %s: telling observers of its end failed: %s", id, e.getMessage());
+            } else {
+                recorded.set(true);
+                try {
+                    JobRepository.Link link = store.link(id).orElse(JobRepository.Link.NONE);
+                    ended.fireAsync(new JobEnded(finished, link));
+                } catch (RuntimeException e) {
+                    Log.warnf("job %s: telling observers of its end failed: %s", id, e.getMessage());
+                }
             }
         }).whenComplete((v, t) -> {
             endedNotStored.remove(id, finished);
             if (t != null) {
                 Log.errorf("recording the end of job %s failed: %s (its lease will expire and it runs again)", id, t.getMessage());
+            } else if (recorded.get()) {
+                notifyEnded(finished);
             }
         });
         last.forEach(events::publish);
         a.done.complete(finished);
         active.remove(id);
         pumpSoon();
+    }
+
+    /** Global outbound notifications (dev.ferry.notify), once the end is in the store; recorded off the writer thread. */
+    private void notifyEnded(Job finished) {
+        if (notifiers == null || !notifiers.isResolvable()) {
+            return;
+        }
+        if (finished.request() != null && finished.request().path("policy").isTextual()) {
+            // a policy run: dev.ferry.policy notifies it once, with the policy's own targets (globals are added there)
+            return;
+        }
+        try {
+            starter.execute(() -> {
+                try {
+                    notifiers.get().runEnded(dev.ferry.notify.JobRuns.of(finished), List.of());
+                } catch (RuntimeException e) {
+                    Log.warnf("recording the notifications of job %s failed: %s", finished.id(), e.getMessage());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+            Log.warnf("job %s ended during shutdown: its notifications are not recorded", finished.id());
+        }
     }
 
     private static JobError errorOf(Throwable t, String id) {

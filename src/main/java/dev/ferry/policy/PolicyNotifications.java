@@ -34,10 +34,10 @@ public class PolicyNotifications {
         }
         try {
             Job j = ended.job();
+            RunEnded run = dev.ferry.notify.JobRuns.of(j);
             JsonNode result = j.result();
-            boolean changed = result != null && (result.path("copied").asInt(0) > 0 || result.path("pruned").asInt(0) > 0);
-            JsonNode summary = j.error() != null ? json.valueToTree(j.error()) : result;
-            notifier.get().runEnded(new RunEnded(j.id(), j.type(), policy, j.state().wire(), changed, summary, j.finishedAt()),
+            boolean changed = run.changed() || (result != null && result.path("pruned").asInt(0) > 0);
+            notifier.get().runEnded(new RunEnded(run.jobId(), run.jobType(), policy, run.state(), changed, run.summary(), run.endedAt()),
                     policies.targets(policy));
         } catch (RuntimeException e) {
             Log.warnf("policy %s: notifying the end of run %s failed: %s", policy, ended.job().id(), e.getMessage());

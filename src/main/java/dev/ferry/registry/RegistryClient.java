@@ -206,6 +206,21 @@ public class RegistryClient {
      * has no tag, and checks that the registry stored it under the digest of those bytes.
      */
     public Future<Digest> manifestPut(RegistryAccess access, ImageReference ref, String mediaType, byte[] raw) {
+        return manifestPutAnswered(access, ref, mediaType, raw).map(ManifestPut::digest);
+    }
+
+    /**
+     * What a registry answered to a manifest push.
+     *
+     * @param digest     the digest the manifest is stored under
+     * @param ociSubject the {@code OCI-Subject} header (OCI 1.1): present when the manifest has a {@code subject} and
+     *                   the registry indexes it for its referrers API; null otherwise
+     */
+    public record ManifestPut(Digest digest, String ociSubject) {
+    }
+
+    /** As {@link #manifestPut}, with the registry's {@code OCI-Subject} answer. */
+    public Future<ManifestPut> manifestPutAnswered(RegistryAccess access, ImageReference ref, String mediaType, byte[] raw) {
         String reference = ref.tag() != null ? ref.tag() : ref.digest().toString();
         String action = "writing manifest " + reference + " in " + ref.name();
         Digest expected = Digest.sha256Of(raw);
@@ -225,7 +240,58 @@ public class RegistryClient {
                 return Future.failedFuture(new FerryException(ProblemType.DIGEST_MISMATCH,
                         action + ": the registry stored the manifest as " + stored + ", not " + expected));
             }
-            return Future.succeededFuture(expected);
+            return Future.succeededFuture(new ManifestPut(expected, resp.header("OCI-Subject")));
+        });
+    }
+
+    /**
+     * The OCI 1.1 referrers of {@code subject} in {@code repo} ({@code GET /v2/<name>/referrers/<digest>}, every page
+     * followed), as the registry serves them: an image index whose {@code manifests} are the referrers' descriptors.
+     * {@code artifactType} (nullable) is passed as the filter; a registry may ignore it, so callers filter too.
+     * Succeeds with null when the registry has no referrers API (404, 400, 405 or 501: use the fallback tag then).
+     */
+    public Future<List<JsonNode>> referrersGet(RegistryAccess access, ImageReference repo, Digest subject, String artifactType) {
+        String action = "listing referrers of " + subject + " in " + repo.name();
+        String first = "/v2/" + repo.repository() + "/referrers/" + subject
+                + (artifactType == null ? "" : "?artifactType=" + enc(artifactType));
+        return referrersPage(access, repo, first, action, new ArrayList<>(), 1);
+    }
+
+    private Future<List<JsonNode>> referrersPage(RegistryAccess access, ImageReference repo, String path, String action,
+                                                 List<JsonNode> found, int page) {
+        RegistryCall call = RegistryCall.get(path, pullScope(repo), action + (page > 1 ? " (page " + page + ")" : ""),
+                        config.limits().manifestBytes())
+                .withHeader("Accept", MediaType.OCI_INDEX.value());
+        return transport.exchange(access, call).compose(resp -> {
+            int status = resp.status();
+            if (page == 1 && (status == 404 || status == 400 || status == 405 || status == 501)) {
+                return Future.succeededFuture(null);
+            }
+            if (!resp.isSuccess()) {
+                return Future.failedFuture(RegistryErrors.failure(resp, call.action(), ProblemType.IMAGE_NOT_FOUND));
+            }
+            try {
+                JsonNode body = json.readTree(resp.body().getBytes());
+                JsonNode manifests = body == null ? null : body.get("manifests");
+                if (manifests == null || !manifests.isArray()) {
+                    return Future.failedFuture(invalid(call.action(), "the answer is not an image index"));
+                }
+                manifests.forEach(found::add);
+            } catch (java.io.IOException e) {
+                return Future.failedFuture(invalid(call.action(), "the answer is not JSON"));
+            }
+            String next = nextLink(resp);
+            if (next == null) {
+                return Future.succeededFuture(found);
+            }
+            if (page >= config.limits().tagPages()) {
+                return Future.failedFuture(invalid(call.action(), "more than " + config.limits().tagPages() + " pages of referrers"));
+            }
+            try {
+                return referrersPage(access, repo, URI.create(resp.url()).resolve(next).toString(), action, found, page + 1);
+            } catch (IllegalArgumentException e) {
+                return Future.failedFuture(invalid(call.action(), "invalid Link header"));
+            }
         });
     }
 
@@ -270,8 +336,12 @@ public class RegistryClient {
                 action, 0);
         // The upload session and the download are opened at once (one round trip less per blob); the download
         // stays paused until the upload request exists.
+        // Within one registry the download waits for the session instead: it holds one of the registry's
+        // concurrent-request permits (traffic rules) until it is read, so it must not wait for another permit.
         Future<String> started = blobUploadStart(dstAccess, dstRepo, action);
-        Future<RegistryStream> source = transport.openStream(srcAccess, get);
+        Future<RegistryStream> source = srcAccess.endpoint().equalsIgnoreCase(dstAccess.endpoint())
+                ? started.compose(location -> transport.openStream(srcAccess, get))
+                : transport.openStream(srcAccess, get);
         return Future.join(started, source).transform(both -> {
             if (both.failed()) {
                 if (source.succeeded() && source.result().isSuccess()) {

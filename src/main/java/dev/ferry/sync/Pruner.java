@@ -59,7 +59,8 @@ final class Pruner {
             for (String t : destTags) {
                 String sourceTag = o.appendSuffix() == null ? t
                         : t.endsWith(o.appendSuffix()) ? t.substring(0, t.length() - o.appendSuffix().length()) : null;
-                if (sourceTag != null && !sourceTag.isEmpty() && s.source().selects(sourceTag) && o.filters().keeps(sourceTag)
+                if (sourceTag != null && !sourceTag.isEmpty() && !dev.ferry.referrers.FallbackTags.isAttachmentTag(t)
+                        && s.source().selects(sourceTag) && o.filters().keeps(sourceTag)
                         && !s.sourceTags().contains(sourceTag)) {
                     candidates.add(t);
                 }

@@ -16,6 +16,12 @@ import dev.ferry.registry.AccessOptions;
  * @param keepGoing      --keep-going: go on after an image failed (the job still fails at the end)
  * @param dryRun         --dry-run: the plan as the result, nothing written
  * @param parallelImages images copied at once (default 4, 1 to 16)
+ * @param referrers      whether the artifacts attached to each image (referrers, cosign tags) travel too (default true)
+ * @param referrerArtifactTypes only attached artifacts of these artifact types travel (default: all)
+ * @param signBy         --sign-by: sign each image at the destination with this GPG key of Ferry's keyring
+ * @param signBySigstorePrivateKey --sign-by-sigstore-private-key, by NAME of a sigstore key configured in Ferry
+ * @param signIdentity   --sign-identity (default: each image's destination reference)
+ * @param removeSignatures --remove-signatures: the source's lookaside signatures are not carried over
  * @param excludeRegex   tags matching this regular expression (unanchored) are not selected, whatever else selects them
  * @param latest         of the tags selected, only the newest N (by {@code latestBy})
  * @param latestBy       {@code semver} (default: highest versions; tags that are no version are not selected) or
@@ -34,6 +40,8 @@ public record SyncRequest(String source, String destination, Boolean scoped, Str
                           String srcRegistryToken, String destRegistryToken,
                           Boolean srcNoCreds, Boolean destNoCreds,
                           Integer retryTimes, String retryDelay, Integer imageParallelCopies, Integer parallelImages,
+                          Boolean referrers, java.util.List<String> referrerArtifactTypes,
+                          String signBy, String signBySigstorePrivateKey, String signIdentity, Boolean removeSignatures,
                           String excludeRegex, Integer latest, String latestBy, String maxAge,
                           java.util.List<String> immutableTags, Boolean prune, Integer pruneMax,
                           java.util.List<String> onlyImages) {

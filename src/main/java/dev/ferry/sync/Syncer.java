@@ -124,7 +124,10 @@ public class Syncer {
     /** The tags of a listing that the source and the sync's filters select, in listing order. */
     private Future<List<String>> select(SyncSource s, List<String> tags, SyncOptions o) {
         TagFilters f = o.filters();
-        List<String> picked = tags.stream().filter(s::selects).filter(f::keeps).toList();
+        List<String> picked = tags.stream().filter(s::selects).filter(f::keeps)
+                // attachment tags (sha256-<hex>[.sig|.att|.sbom]) travel with their image (referrers/)
+                .filter(t -> !o.copy().referrers().enabled() || !dev.ferry.referrers.FallbackTags.isAttachmentTag(t))
+                .toList();
         if (!f.needsCreated()) {
             return Future.succeededFuture(f.newest(picked, Map.of(), java.time.Instant.now()));
         }

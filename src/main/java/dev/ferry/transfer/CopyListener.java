@@ -37,6 +37,17 @@ public interface CopyListener {
     default void manifestPushed(Digest digest, String mediaType, String reference) {
     }
 
+    /** An artifact attached to the image was copied, found already there, skipped or failed (after the manifests). */
+    default void attachment(Attachment attachment) {
+    }
+
+    /**
+     * A signature decision (dev.ferry.signature): {@code status} is {@code accepted} or {@code rejected} (the policy on
+     * the source) or {@code signed} (added at the destination); {@code details} says by which rule and key.
+     */
+    default void signature(String status, java.util.Map<String, String> details) {
+    }
+
     CopyListener NONE = new CopyListener() {
     };
 }

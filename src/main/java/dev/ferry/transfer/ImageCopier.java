@@ -21,7 +21,9 @@ import java.util.function.Supplier;
  * ({@link CopyPlanner}); everything after works by digest. Order: all blobs (each distinct digest once, in
  * parallel up to the configured bound when the destination allows it, cheapest path first), then child manifests
  * by digest, then the top manifest, then commit. Manifests are written byte-exact, so digests are preserved. A
- * failed blob stops the copy before any manifest is written, and the destination is aborted.
+ * failed blob stops the copy before any manifest is written, and the destination is aborted. After the top manifest
+ * (or when the destination already pointed at it), every {@link AfterImagePush} step runs (attached artifacts, then
+ * signing), before commit.
  */
 @ApplicationScoped
 public class ImageCopier {
@@ -29,8 +31,26 @@ public class ImageCopier {
     private final FerryConfig config;
     private final Vertx vertx;
     private final BlobFlights flights;
+    private final List<AfterImagePush> afterPush;
+    private final dev.ferry.signature.SignatureGate signatures;
 
-    public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights) {
+    @jakarta.inject.Inject
+    public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights,
+                       jakarta.enterprise.inject.Instance<AfterImagePush> afterPush, dev.ferry.signature.SignatureGate signatures) {
+        this(registry, config, vertx, flights, afterPush.stream().toList(), signatures);
+    }
+
+    /** With the given after-push steps (none: a plain copy), and no signature policy. */
+    public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights,
+                       List<AfterImagePush> afterPush) {
+        this(registry, config, vertx, flights, afterPush, dev.ferry.signature.SignatureGate.NONE);
+    }
+
+    /** With the given after-push steps and signature gate (evaluated before anything is written). */
+    public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights,
+                       List<AfterImagePush> afterPush, dev.ferry.signature.SignatureGate signatures) {
+        this.signatures = signatures;
+        this.afterPush = afterPush.stream().sorted(java.util.Comparator.comparingInt(AfterImagePush::order)).toList();
         this.flights = flights;
         this.registry = registry;
         this.config = config;
@@ -98,12 +118,18 @@ public class ImageCopier {
     private Future<CopyResult> copyPlanned(CopyPlan planned, ImageSource source, ImageDestination destination, CopyOptions o,
                                            CopyListener listener, Cancellation cancellation) {
         boolean toOci = "oci".equals(o.format()) || (o.format() == null && destination.needsOci());
-        CopyPlan plan = toOci ? ManifestConversion.toOci(planned, source.describe()) : planned;
+        if ("v2s2".equals(o.format()) && destination.needsOci()) {
+            return Future.failedFuture(dev.ferry.error.FerryException.invalidField("format",
+                    destination.describe() + " holds OCI manifests only: v2s2 cannot be written there"));
+        }
+        CopyPlan plan = toOci ? ManifestConversion.toOci(planned, source.describe())
+                : "v2s2".equals(o.format()) ? ManifestConversion.toV2s2(planned, source.describe()) : planned;
         boolean changed = plan != planned || !destination.capabilities().keepsDigests();
         if (changed && o.preserveDigests()) {
             return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.DIGESTS_WOULD_CHANGE,
                     "copying " + source.describe() + " to " + destination.describe() + " would change digests ("
-                    + (plan != planned ? "its Docker manifests become OCI manifests" : "the destination keeps no manifest")
+                    + (plan != planned ? (toOci ? "its Docker manifests become OCI manifests" : "its OCI manifests become v2s2 manifests")
+                            : "the destination keeps no manifest")
                     + ") and preserveDigests is set"));
         }
         RegistryAccess dstAccess = destination instanceof RegistryDestination rd ? rd.access() : null;
@@ -117,17 +143,42 @@ public class ImageCopier {
                     "the destination " + rd.reference() + " names digest " + rd.reference().digest() + ", but the copy would push "
                     + target + " under tag " + rd.reference().tag()));
         }
-        return destination.pointsAt().compose(current -> {
+        // the signature gate: the policy decides on the source's own top manifest before anything is written
+        return signatures.admit(source, planned.top(), listener).compose(admitted -> destination.pointsAt()).compose(current -> {
             // A registry only holds a manifest whose blobs (and children) it has: then there is nothing to move.
+            AfterImagePush.PushedImage pushed = new AfterImagePush.PushedImage(source, destination, plan, o,
+                    pushedDigests(plan), changed);
             if (target.equals(current)) {
-                return Future.succeededFuture(blobs.alreadyThere(plan.index() == null ? plan.blobs() : List.of(), target));
+                CopyResult there = blobs.alreadyThere(plan.index() == null ? plan.blobs() : List.of(), target);
+                return afterPush(pushed, listener, cancellation).map(v -> there);
             }
             int parallel = destination.capabilities().parallelBlobs() ? o.parallelBlobs() : 1;
             return copyBlobs(blobs, listener, plan.blobs(), parallel)
                     .compose(v -> plan.index() == null ? Future.succeededFuture() : pushChildren(destination, listener, cancellation, plan.images()))
                     .compose(v -> put(destination, listener, cancellation, topManifest(plan), true))
-                    .map(d -> blobs.result(target).withDigestsChanged(changed));
+                    .compose(d -> afterPush(pushed, listener, cancellation))
+                    .map(v -> blobs.result(target).withDigestsChanged(changed));
         });
+    }
+
+    /** The manifests at the destination once the copy is done: the top one, then an index's children. */
+    private static List<Digest> pushedDigests(CopyPlan plan) {
+        List<Digest> out = new ArrayList<>();
+        out.add(plan.target());
+        if (plan.index() != null) {
+            plan.images().forEach(i -> out.add(i.digest()));
+        }
+        return out;
+    }
+
+    /** The {@link AfterImagePush} steps, one after the other; the first failure ends the chain. */
+    private Future<Void> afterPush(AfterImagePush.PushedImage pushed, CopyListener listener, Cancellation cancellation) {
+        Future<Void> chain = Future.succeededFuture();
+        for (AfterImagePush step : afterPush) {
+            chain = chain.compose(v -> cancellation.isCancelled() ? Future.failedFuture(new Cancellation.CancelledException())
+                    : step.imagePushed(pushed, listener, cancellation));
+        }
+        return chain;
     }
 
     /** What the destination reference points at: the index, or the one image (the selected platform's). */

@@ -1,0 +1,108 @@
+package dev.ferry.referrers;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.error.FerryException;
+import dev.ferry.error.ProblemType;
+import dev.ferry.oci.Digest;
+import dev.ferry.oci.ImageIndex;
+import dev.ferry.oci.ImageReference;
+import dev.ferry.oci.Manifest;
+import dev.ferry.oci.OciFormatException;
+import dev.ferry.registry.ManifestResult;
+import dev.ferry.registry.RegistryAccess;
+import dev.ferry.registry.RegistryClient;
+import dev.ferry.transfer.ReferrerOptions;
+import io.vertx.core.Future;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What is attached to an image in a registry repository. The referrers API first
+ * ({@code GET /v2/<name>/referrers/<digest>}, with the {@code artifactType} filter when one type is asked for);
+ * where the registry has none (404, as distribution 2.8), the {@code sha256-<hex>} fallback index tag. cosign's
+ * {@code .sig/.att/.sbom} tags are read in both cases (cosign writes them whatever the registry supports). Filtered
+ * by artifact type here too, since a registry may ignore the filter. Referrers of referrers are not followed.
+ */
+@ApplicationScoped
+public class ReferrerDiscovery {
+    private final RegistryClient registry;
+
+    public ReferrerDiscovery(RegistryClient registry) {
+        this.registry = registry;
+    }
+
+    /** Everything attached to {@code subject} in {@code repo} that {@code options} wants: referrers, then cosign tags. */
+    public Future<List<Found>> attachedTo(RegistryAccess access, ImageReference repo, Digest subject, ReferrerOptions options) {
+        String filter = options.artifactTypes().size() == 1 ? options.artifactTypes().get(0) : null;
+        Future<List<Found>> referrers = registry.referrersGet(access, repo, subject, filter).compose(api -> api != null
+                ? Future.succeededFuture(fromDescriptors(subject, api, "api"))
+                : fallbackIndex(access, repo, subject));
+        List<Future<Found>> tags = new ArrayList<>();
+        for (String tag : FallbackTags.cosignTags(subject)) {
+            tags.add(cosignTag(access, repo, subject, tag));
+        }
+        return Future.all(referrers, Future.all(new ArrayList<>(tags))).map(v -> {
+            List<Found> all = new ArrayList<>();
+            referrers.result().forEach(all::add);
+            tags.forEach(t -> {
+                if (t.result() != null) {
+                    all.add(t.result());
+                }
+            });
+            return all.stream().filter(f -> options.wants(f.artifactType())).toList();
+        });
+    }
+
+    private Future<List<Found>> fallbackIndex(RegistryAccess access, ImageReference repo, Digest subject) {
+        return absentAsNull(registry.manifestGet(access, repo.withDigest(null).withTag(FallbackTags.indexTag(subject))))
+                .map(m -> {
+                    if (m == null) {
+                        return List.<Found>of();
+                    }
+                    Manifest parsed;
+                    try {
+                        parsed = Manifest.parse(m.raw(), m.contentType());
+                    } catch (OciFormatException e) {
+                        return List.<Found>of(); // not an index: nobody's referrers list
+                    }
+                    if (!(parsed instanceof ImageIndex index)) {
+                        return List.<Found>of();
+                    }
+                    return index.manifests().stream().map(d -> new Found(subject, d.digest(), d.mediaType().value(),
+                            d.artifactType(), d.size(), "tag", null, null)).toList();
+                });
+    }
+
+    private Future<Found> cosignTag(RegistryAccess access, ImageReference repo, Digest subject, String tag) {
+        return absentAsNull(registry.manifestGet(access, repo.withDigest(null).withTag(tag))).map(m -> {
+            if (m == null) {
+                return null;
+            }
+            Manifest parsed = m.parse(repo.name() + ":" + tag);
+            return new Found(subject, m.digest(), parsed.mediaType().value(), FallbackTags.artifactType(parsed),
+                    m.raw().length, "tag", tag, m);
+        });
+    }
+
+    private static List<Found> fromDescriptors(Digest subject, List<JsonNode> descriptors, String via) {
+        List<Found> out = new ArrayList<>();
+        for (JsonNode d : descriptors) {
+            try {
+                Digest digest = Digest.parse(d.path("digest").asText(""));
+                String artifactType = d.path("artifactType").isTextual() ? d.get("artifactType").asText() : null;
+                out.add(new Found(subject, digest, d.path("mediaType").asText(null), artifactType,
+                        d.path("size").asLong(-1), via, null, null));
+            } catch (OciFormatException e) {
+                // a descriptor without a valid digest names nothing that can be copied
+            }
+        }
+        return out;
+    }
+
+    /** A manifest that does not exist (404: no such tag, or no such repository) as null. */
+    static Future<ManifestResult> absentAsNull(Future<ManifestResult> read) {
+        return read.recover(t -> t instanceof FerryException fe && (fe.type() == ProblemType.IMAGE_NOT_FOUND
+                || fe.type() == ProblemType.REPOSITORY_NOT_FOUND) ? Future.succeededFuture(null) : Future.failedFuture(t));
+    }
+}
