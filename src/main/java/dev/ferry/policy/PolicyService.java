@@ -51,9 +51,11 @@ public class PolicyService {
     private final ObjectMapper json;
     private final Clock clock;
     private final PolicyConfig config;
+    private final dev.ferry.notify.NotificationUrls urls;
 
     public PolicyService(PolicyStore store, JobService jobs, SyncJobs syncs, SecretBox box, ObjectMapper json, Clock clock,
-                         PolicyConfig config) {
+                         PolicyConfig config, dev.ferry.notify.NotificationUrls urls) {
+        this.urls = urls;
         this.store = store;
         this.jobs = jobs;
         this.syncs = syncs;
@@ -216,6 +218,13 @@ public class PolicyService {
             if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https")) || u.getHost() == null
                     || u.getUserInfo() != null || n.url().length() > 2048) {
                 throw FerryException.invalidField(field + ".url", "must be an http or https URL with a host and no user info");
+            }
+            try {
+                // the notifier's own rules (the outbound and registry policies notification URLs share), checked now
+                urls.check(n.url());
+            } catch (FerryException e) {
+                throw new FerryException(e.type(), field + ".url: " + e.getMessage(),
+                        List.of(new FerryException.FieldError(field + ".url", e.getMessage())), null);
             }
             String on = n.on() == null ? "failures" : n.on();
             try {
