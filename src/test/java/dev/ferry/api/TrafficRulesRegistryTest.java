@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @TestProfile(TrafficRulesRegistryTest.Profile.class)
 class TrafficRulesRegistryTest {
-    static final int RATE = 10;
+    static final int RATE = 5;
     static final int BURST = 1;
     static final int CONCURRENT = 2;
 
@@ -66,12 +66,17 @@ class TrafficRulesRegistryTest {
             c.put(paced + "requests-per-second", String.valueOf(RATE));
             c.put(paced + "request-burst", String.valueOf(BURST));
             c.put("ferry.registries.\"127.0.0.1:" + port("narrow") + "\".max-concurrent-requests", String.valueOf(CONCURRENT));
+            String quota = "ferry.registries.\"127.0.0.1:" + port("quota") + "\".";
+            c.put(quota + "rate-limit-floor", "5");
+            c.put(quota + "rate-limit-max-wait", "3s");
             return c;
         }
     }
 
     private static FaultyProxy paced;
     private static FaultyProxy narrow;
+    private static FaultyProxy quota;
+    private static final List<Long> quotaArrivals = new CopyOnWriteArrayList<>();
     private static final List<Long> pacedArrivals = new CopyOnWriteArrayList<>();
     private static final TestImages.Image IMAGE = new TestImages(5151).ociImage(6, 256 * 1024);
 
@@ -89,12 +94,19 @@ class TrafficRulesRegistryTest {
             return null;
         });
         narrow = new FaultyProxy(registry.hostPort(), 0, 0, 2, port("narrow"));
+        // Docker Hub's quota headers on every manifest answer: 2 left (below the floor of 5) in a 2 s window
+        quota = new FaultyProxy(registry.hostPort(), 0, 0, 3, port("quota")).rule((method, path, nth) -> {
+            quotaArrivals.add(System.nanoTime());
+            return path.contains("/manifests/") ? new FaultyProxy.Fault.AddHeaders(Map.of(
+                    "RateLimit-Limit", "100;w=2", "RateLimit-Remaining", "2;w=2")) : null;
+        });
     }
 
     @AfterAll
     static void stop() {
         paced.close();
         narrow.close();
+        quota.close();
     }
 
     private static Response inspect(String image) {
@@ -123,7 +135,7 @@ class TrafficRulesRegistryTest {
     void shouldHoldRequestsPerSecondUnderTheConfiguredCapAtTheRegistry() throws Exception {
         pacedArrivals.clear();
         long t0 = System.nanoTime();
-        atOnce(40, i -> inspect("docker://" + paced.hostPort() + "/traffic/app:v1"));
+        atOnce(25, i -> inspect("docker://" + paced.hostPort() + "/traffic/app:v1"));
         double seconds = (System.nanoTime() - t0) / 1e9;
         List<Long> times = new ArrayList<>(pacedArrivals);
         times.sort(Long::compare);
@@ -137,13 +149,28 @@ class TrafficRulesRegistryTest {
         }
         double span = (times.get(times.size() - 1) - times.get(0)) / 1e9;
         System.out.printf("traffic rules: %d requests reached the registry in %.2f s (%.2f/s on average), at most %d in any 1 s "
-                + "window; cap %d/s, burst %d; 40 inspects took %.2f s%n", times.size(), span, (times.size() - 1) / span, peak,
+                + "window; cap %d/s, burst %d; 25 inspects took %.2f s%n", times.size(), span, (times.size() - 1) / span, peak,
                 RATE, BURST, seconds);
-        assertTrue(times.size() >= 40, "every inspect reached the registry: " + times.size());
+        assertTrue(times.size() >= 25, "every inspect reached the registry: " + times.size());
         // the bucket allows burst + rate * 1 s in any second; one more for arrival jitter between Ferry and the proxy
         assertTrue(peak <= BURST + RATE + 1, "at most " + (BURST + RATE + 1) + " requests in any second, saw " + peak);
         assertTrue(span >= (times.size() - BURST - 1) / (double) RATE * 0.9,
                 "pacing spreads " + times.size() + " requests over at least " + (times.size() - BURST - 1) / (double) RATE + " s: " + span);
+    }
+
+    @Test
+    void shouldWaitForTheQuotaWindowInsteadOfFailingWhenRateLimitRemainingIsBelowTheFloor() {
+        Response first = inspect("docker://" + quota.hostPort() + "/traffic/app:v1");
+        assertEquals(200, first.statusCode(), first.asString());
+        long answered = System.nanoTime();
+        int before = quotaArrivals.size();
+        Response second = inspect("docker://" + quota.hostPort() + "/traffic/app:v1");
+        assertEquals(200, second.statusCode(), second.asString());
+        assertEquals(IMAGE.digest(), second.jsonPath().getString("Digest"));
+        long firstRequest = quotaArrivals.get(before);
+        assertTrue(firstRequest - answered >= 1_500_000_000L,
+                "the next request waited for the 2 s window (after the answer that said 2 remain): "
+                        + (firstRequest - answered) / 1_000_000 + " ms");
     }
 
     @Test
