@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @TestProfile(TrafficRulesRegistryTest.Profile.class)
 class TrafficRulesRegistryTest {
-    static final int RATE = 5;
+    static final int RATE = 2;
     static final int BURST = 1;
     static final int CONCURRENT = 2;
 
@@ -135,7 +135,7 @@ class TrafficRulesRegistryTest {
     void shouldHoldRequestsPerSecondUnderTheConfiguredCapAtTheRegistry() throws Exception {
         pacedArrivals.clear();
         long t0 = System.nanoTime();
-        atOnce(25, i -> inspect("docker://" + paced.hostPort() + "/traffic/app:v1"));
+        atOnce(10, i -> inspect("docker://" + paced.hostPort() + "/traffic/app:v1"));
         double seconds = (System.nanoTime() - t0) / 1e9;
         List<Long> times = new ArrayList<>(pacedArrivals);
         times.sort(Long::compare);
@@ -149,11 +149,15 @@ class TrafficRulesRegistryTest {
         }
         double span = (times.get(times.size() - 1) - times.get(0)) / 1e9;
         System.out.printf("traffic rules: %d requests reached the registry in %.2f s (%.2f/s on average), at most %d in any 1 s "
-                + "window; cap %d/s, burst %d; 25 inspects took %.2f s%n", times.size(), span, (times.size() - 1) / span, peak,
+                + "window; cap %d/s, burst %d; 10 inspects took %.2f s%n", times.size(), span, (times.size() - 1) / span, peak,
                 RATE, BURST, seconds);
-        assertTrue(times.size() >= 25, "every inspect reached the registry: " + times.size());
-        // the bucket allows burst + rate * 1 s in any second; one more for arrival jitter between Ferry and the proxy
-        assertTrue(peak <= BURST + RATE + 1, "at most " + (BURST + RATE + 1) + " requests in any second, saw " + peak);
+        assertTrue(times.size() >= 10, "every inspect reached the registry: " + times.size());
+        // Ferry starts at most burst + rate * 1 s in any second (TrafficRulesTest proves that on a controlled clock);
+        // requests sent 1/rate = 500 ms apart can reach the proxy bunched only by the delays between Ferry and the
+        // proxy on a loaded machine: the tolerance of two requests covers up to a second of such jitter. Without the
+        // rule all of them would arrive at once.
+        int tolerance = 2;
+        assertTrue(peak <= BURST + RATE + tolerance, "at most " + (BURST + RATE + tolerance) + " requests in any second, saw " + peak);
         assertTrue(span >= (times.size() - BURST - 1) / (double) RATE * 0.9,
                 "pacing spreads " + times.size() + " requests over at least " + (times.size() - BURST - 1) / (double) RATE + " s: " + span);
     }
@@ -186,7 +190,9 @@ class TrafficRulesRegistryTest {
     void shouldKeepConcurrentRequestsToTheRegistryUnderTheCapIncludingBlobDownloads() throws Exception {
         narrow.maxInFlight.set(0);
         atOnce(12, i -> inspect("docker://" + narrow.hostPort() + "/traffic/app:v1"));
-        assertTrue(narrow.maxInFlight.get() <= CONCURRENT, "at most " + CONCURRENT + " at once, saw " + narrow.maxInFlight.get());
+        // The proxy sees a request end only after its last byte went out, and Ferry may have read it and sent the next
+        // request by then: the proxy can count one more than Ferry has in flight. Without the rule: up to 12.
+        assertTrue(narrow.maxInFlight.get() <= CONCURRENT + 1, "at most " + CONCURRENT + " (+1) at once, saw " + narrow.maxInFlight.get());
 
         // a copy of six layers out of the capped registry (into another): the downloads hold their permits until read
         try (RegistryProcess destination = RegistryProcess.anonymous()) {
@@ -198,7 +204,9 @@ class TrafficRulesRegistryTest {
             assertEquals(200, copy.statusCode(), copy.asString());
             assertEquals("succeeded", copy.jsonPath().getString("state"), copy.asString());
             assertEquals(7, copy.jsonPath().getInt("result.blobsCopied"), "six layers and the config were streamed");
-            assertTrue(narrow.maxInFlight.get() <= CONCURRENT, "at most " + CONCURRENT + " at once, saw " + narrow.maxInFlight.get());
+            assertTrue(narrow.maxInFlight.get() <= CONCURRENT + 1, "at most " + CONCURRENT + " (+1) at once, saw " + narrow.maxInFlight.get());
+            System.out.printf("traffic rules: at most %d requests in flight at the capped registry (cap %d) during a six-layer copy%n",
+                    narrow.maxInFlight.get(), CONCURRENT);
             assertArrayEquals(IMAGE.manifest(), Skopeo.inspectRaw("docker://" + destination.hostPort() + "/copied/app:v1"));
         }
     }
