@@ -26,7 +26,8 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
  */
 public class ApiGuard {
     static final String HOOKS = "/api/v1/hooks/";
-    private static final Set<String> READS = Set.of("/api/v1/inspect", "/api/v1/list-tags", "/api/v1/manifest-digest");
+    private static final Set<String> READS = Set.of("/api/v1/inspect", "/api/v1/list-tags", "/api/v1/manifest-digest",
+            "/api/v1/standalone-verify");
     private static final Set<String> JOB_CREATING = Set.of("/api/v1/copy", "/api/v1/sync", "/api/v1/delete",
             "/api/v1/import");
 
@@ -57,7 +58,8 @@ public class ApiGuard {
         if (path.equals("/api/v1/jobs") || path.startsWith("/api/v1/jobs/")) {
             return "GET".equals(method) ? Role.VIEWER : "DELETE".equals(method) ? Role.OPERATOR : Role.ADMIN;
         }
-        if ("POST".equals(method) && (path.equals("/api/v1/copy") || path.equals("/api/v1/sync") || path.equals("/api/v1/import"))) {
+        if ("POST".equals(method) && (path.equals("/api/v1/copy") || path.equals("/api/v1/sync") || path.equals("/api/v1/import")
+                || path.equals("/api/v1/standalone-sign"))) {
             return Role.OPERATOR;
         }
         return Role.ADMIN;

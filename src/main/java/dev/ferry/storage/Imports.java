@@ -68,6 +68,30 @@ public class Imports implements JobWorkFactory {
         return "import";
     }
 
+    /**
+     * At start-up, what an earlier run of this Ferry left in the spool directory (killed mid-import) is removed: only
+     * entries named as Ferry names them (a job id, {@code daemon-get-ID.tar}, {@code daemon-load-ID.tar}), so a
+     * spool directory shared by mistake with other files loses nothing else.
+     */
+    void onStart(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent start) {
+        Path root = spoolRoot();
+        java.util.regex.Pattern ours = java.util.regex.Pattern.compile(
+                "(daemon-(get|load)-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\\.tar)?(\\..*\\.tmp)?|\\.daemon-load-.*\\.tmp");
+        try (java.util.stream.Stream<Path> entries = java.nio.file.Files.list(root)) {
+            entries.filter(p -> ours.matcher(p.getFileName().toString()).matches()).forEach(Imports::deleteTree);
+        } catch (java.io.IOException e) {
+            // no spool directory yet: nothing to clean
+        }
+    }
+
+    private static void deleteTree(Path p) {
+        try (java.util.stream.Stream<Path> all = java.nio.file.Files.walk(p)) {
+            all.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (java.io.IOException e) {
+            io.quarkus.logging.Log.warnf("could not remove the stale import spool %s: %s", p, e.getMessage());
+        }
+    }
+
     @Override
     public JobWork resume(JsonNode storedRequest) {
         throw new FerryException(ProblemType.JOB_NOT_RESUMABLE, "an import reads its archive from the request body, which"

@@ -112,6 +112,26 @@ class ImportTest {
         assertEquals(expected, job.path("result").path("digest").asText());
         assertEquals(expected, TestImages.sha256(Skopeo.inspectRaw(dst, "--tls-verify=false")));
         assertEquals(image.digest(), expected, "skopeo kept the OCI manifest, so did the import");
+        // the job's events: the big layer written as it streamed, then the manifest
+        dev.ferry.testing.SseClient.Stream events = dev.ferry.testing.SseClient.read(base + "api/v1/jobs/" + job.path("id").asText()
+                + "/events", null, java.time.Duration.ofSeconds(20));
+        String layer = image.layers().get(0).digest();
+        assertTrue(events.events().stream().anyMatch(e -> e.event().equals("blob") && e.data().contains(layer)
+                && e.data().contains("\"done\"")), events.events().toString());
+        assertTrue(events.events().stream().anyMatch(e -> e.event().equals("manifest") && e.data().contains(expected)),
+                events.events().toString());
+        assertEquals("job", events.events().get(events.events().size() - 1).event());
+    }
+
+    @Test
+    void shouldImportAChunkedBodyFromAPipe() throws Exception {
+        Path file = WORK.resolve("pipe-" + UUID.randomUUID() + ".oci.tar");
+        assertEquals(0, Skopeo.copy("docker://" + reg + "/import/app:v1", "oci-archive:" + file).exitCode());
+        String dst = fresh("pipe");
+        Run r = sh("cat " + file + " | curl -sS -X POST -T - -H 'Content-Type: application/x-tar' -w '\\n%{http_code} %{content_type}' '"
+                + base + "api/v1/import?destination=" + dst + "&format=oci-archive&destTlsVerify=false'");
+        assertEquals(200, status(r), r.out());
+        assertEquals(image.digest(), TestImages.sha256(Skopeo.inspectRaw(dst, "--tls-verify=false")));
     }
 
     @Test
