@@ -62,6 +62,13 @@ public enum ProblemType {
     NOTIFICATION_URL_NOT_ALLOWED("notification-url-not-allowed", 403, "The notification URL is not allowed by the outbound rules"),
     HOOK_READ_ONLY("hook-read-only", 409, "The webhook is configured, not stored: it cannot be changed through the API"),
     HOOK_EXISTS("hook-exists", 409, "A webhook of that name exists already"),
+    // image signatures (dev.ferry.signature)
+    SIGNATURE_REJECTED("signature-rejected", 403, "The signature policy rejected the image"),
+    SIGNATURE_POLICY_INVALID("signature-policy-invalid", 503, "The signature policy cannot be used"),
+    SIGNING_KEY_UNKNOWN("signing-key-unknown", 400, "Ferry holds no such signing key"),
+    SIGNING_KEY_UNAVAILABLE("signing-key-unavailable", 503, "The signing key cannot be used"),
+    SIGNING_FAILED("signing-failed", 502, "The signature could not be stored"),
+    SIGNATURE_INVALID("signature-invalid", 422, "The signature does not verify"),
     INTERNAL("internal", 500, "Internal error");
 
     private static final String PREFIX = "urn:ferry:problem:";

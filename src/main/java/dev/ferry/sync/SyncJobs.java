@@ -58,8 +58,10 @@ public class SyncJobs implements JobWorkFactory {
     private final Syncer syncer;
     private final RegistryAccessFactory access;
     private final ObjectMapper json;
+    private final dev.ferry.signature.SigningRequests signing;
 
-    public SyncJobs(Syncer syncer, RegistryAccessFactory access, ObjectMapper json) {
+    public SyncJobs(Syncer syncer, RegistryAccessFactory access, ObjectMapper json, dev.ferry.signature.SigningRequests signing) {
+        this.signing = signing;
         this.syncer = syncer;
         this.access = access;
         this.json = json;
@@ -90,7 +92,7 @@ public class SyncJobs implements JobWorkFactory {
                 : source.tag() != null ? List.of(source.tag()) : List.of();
         SyncSource s = new SyncSource(source.withTag(null).withDigest(null), srcAccess, refs, regex("tagRegex", r.tagRegex()),
                 semver("semver", r.semver()));
-        SyncOptions checked = destinations(options, List.of(s), r.destinationAccess());
+        SyncOptions checked = destinations(options, List.of(s), r.destinationAccess(), r);
         return new JobPlan(stored(r, null, List.of()), work(List.of(s), checked), StoredRequests.secrets(json, r));
     }
 
@@ -179,7 +181,7 @@ public class SyncJobs implements JobWorkFactory {
         if (sources.isEmpty()) {
             throw new FerryException(ProblemType.INVALID_REQUEST, "the YAML document names no images");
         }
-        SyncOptions checked = destinations(options, sources, r.destinationAccess());
+        SyncOptions checked = destinations(options, sources, r.destinationAccess(), r);
         return new JobPlan(stored(r, storedYaml, redacted), work(sources, checked), StoredRequests.secrets(json, r));
     }
 
@@ -224,13 +226,20 @@ public class SyncJobs implements JobWorkFactory {
      * Checks every destination repository the sources lead to (names, and registry policy for writing each one) and
      * returns the options with the destination registry's access.
      */
-    private SyncOptions destinations(SyncOptions o, List<SyncSource> sources, AccessOptions destination) {
+    private SyncOptions destinations(SyncOptions o, List<SyncSource> sources, AccessOptions destination, SyncRequest r) {
         RegistryAccess first = null;
+        List<ImageReference> repositories = new ArrayList<>();
         for (SyncSource s : sources) {
-            RegistryAccess a = access.forReference(checkNaming(o, s), destination, "dest");
+            ImageReference to = checkNaming(o, s);
+            repositories.add(to);
+            RegistryAccess a = access.forReference(to, destination, "dest");
             first = first == null ? a : first;
         }
-        return o.withDestinationAccess(first);
+        // skopeo sync's --sign-by, --sign-by-sigstore-private-key, --sign-identity, --remove-signatures
+        dev.ferry.signature.SigningRequest signed = signing.check(r.signBy(), r.signBySigstorePrivateKey(), r.signIdentity(),
+                r.removeSignatures(), repositories);
+        return new SyncOptions(o.destination(), first, o.scoped(), o.appendSuffix(), o.keepGoing(), o.dryRun(),
+                o.parallelImages(), o.copy().withSigning(signed));
     }
 
     /** A destination name that cannot be valid is a 400 now (skopeo fails on it too, e.g. scoped with a source port). */

@@ -18,6 +18,10 @@ import dev.ferry.registry.AccessOptions;
  * @param parallelImages images copied at once (default 4, 1 to 16)
  * @param referrers      whether the artifacts attached to each image (referrers, cosign tags) travel too (default true)
  * @param referrerArtifactTypes only attached artifacts of these artifact types travel (default: all)
+ * @param signBy         --sign-by: sign each image at the destination with this GPG key of Ferry's keyring
+ * @param signBySigstorePrivateKey --sign-by-sigstore-private-key, by NAME of a sigstore key configured in Ferry
+ * @param signIdentity   --sign-identity (default: each image's destination reference)
+ * @param removeSignatures --remove-signatures: the source's lookaside signatures are not carried over
  */
 public record SyncRequest(String source, String destination, Boolean scoped, String appendSuffix,
                           String tagRegex, String semver, Boolean all, Boolean keepGoing, Boolean dryRun,
@@ -26,7 +30,8 @@ public record SyncRequest(String source, String destination, Boolean scoped, Str
                           String srcRegistryToken, String destRegistryToken,
                           Boolean srcNoCreds, Boolean destNoCreds,
                           Integer retryTimes, String retryDelay, Integer imageParallelCopies, Integer parallelImages,
-                          Boolean referrers, java.util.List<String> referrerArtifactTypes) {
+                          Boolean referrers, java.util.List<String> referrerArtifactTypes,
+                          String signBy, String signBySigstorePrivateKey, String signIdentity, Boolean removeSignatures) {
 
     public AccessOptions sourceAccess() {
         return new AccessOptions(srcCreds, srcRegistryToken, srcNoCreds, srcTlsVerify, retryTimes, retryDelay);

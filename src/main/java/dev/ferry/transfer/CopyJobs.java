@@ -33,9 +33,11 @@ public class CopyJobs implements JobWorkFactory {
     private final ObjectMapper json;
 
     private final dev.ferry.registry.RegistryClient registry;
+    private final dev.ferry.signature.SigningRequests signing;
 
     public CopyJobs(ImageCopier copier, Transports transports, FerryConfig config, ObjectMapper json,
-                    dev.ferry.registry.RegistryClient registry) {
+                    dev.ferry.registry.RegistryClient registry, dev.ferry.signature.SigningRequests signing) {
+        this.signing = signing;
         this.registry = registry;
         this.copier = copier;
         this.transports = transports;
@@ -54,7 +56,8 @@ public class CopyJobs implements JobWorkFactory {
         Supplier<ImageSource> source = transports.source("source", src, r.sourceAccess(), "src");
         Supplier<Future<ImageDestination>> destination = transports.destination("destination", dst, r.destinationAccess(),
                 "dest", src);
-        CopyOptions options = options(r);
+        CopyOptions options = options(r).withSigning(signing.check(r.signBy(), r.signBySigstorePrivateKey(), r.signIdentity(), r.removeSignatures(),
+                dst instanceof ImageLocation.Docker docker ? List.of(docker.reference()) : null));
         if ("v2s2".equals(options.format()) && (dst instanceof ImageLocation.OciLayout || dst instanceof ImageLocation.OciArchive)) {
             throw FerryException.invalidField("format", "an OCI layout holds OCI manifests only: v2s2 cannot be written there");
         }
