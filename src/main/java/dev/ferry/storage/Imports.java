@@ -52,9 +52,11 @@ public class Imports implements JobWorkFactory {
     private final ImportConfig importConfig;
     private final ObjectMapper json;
     private final LocalFiles files;
+    private final dev.ferry.signature.SignaturesConfig signatures;
 
     public Imports(Transports transports, ImageCopier copier, FerryConfig config, ImportConfig importConfig,
-                   ObjectMapper json, Vertx vertx) {
+                   ObjectMapper json, Vertx vertx, dev.ferry.signature.SignaturesConfig signatures) {
+        this.signatures = signatures;
         this.transports = transports;
         this.copier = copier;
         this.config = config;
@@ -205,7 +207,9 @@ public class Imports implements JobWorkFactory {
         Future<ImageDestination> opened = destination.get();
         opened.onFailure(t -> drainWithoutReading(body, drained));
         return opened.compose(d -> {
-            ArchiveImport imp = new ArchiveImport(format, d, spool, importConfig.spoolMaxBytes().asLongValue(),
+            // a signature policy admits the image before anything is written: then nothing is written early
+            boolean writeEarly = signatures.policy().isEmpty();
+            ArchiveImport imp = new ArchiveImport(format, d, writeEarly, spool, importConfig.spoolMaxBytes().asLongValue(),
                     config.limits().manifestBytes(), files, listener, cancellation, describe);
             TarStreamReader reader = imp.read(body, maxBytes(), importConfig.maxEntries());
             reader.drained().onComplete(drained);
