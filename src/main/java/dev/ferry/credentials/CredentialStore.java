@@ -47,7 +47,6 @@ public class CredentialStore {
     private final ObjectMapper json;
     private final CredentialsConfig config;
     private volatile Map<String, Credentials> snapshot = Map.of();
-    private volatile boolean loaded;
     private ScheduledExecutorService refresher;
 
     public CredentialStore(Stores stores, SecretBox box, Clock clock, ObjectMapper json, CredentialsConfig config) {
@@ -59,7 +58,7 @@ public class CredentialStore {
     }
 
     void start(@Observes StartupEvent start) {
-        refresh();
+        refreshQuietly();
         long every = Math.max(100, config.refreshInterval().toMillis());
         refresher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ferry-credentials-refresh");
@@ -77,9 +76,6 @@ public class CredentialStore {
 
     /** The stored credentials of exactly {@code host}, if any. Never blocks. */
     public Optional<Credentials> forHost(String host) {
-        if (!loaded) {
-            refreshQuietly();
-        }
         return Optional.ofNullable(snapshot.get(host));
     }
 
@@ -203,7 +199,6 @@ public class CredentialStore {
             throw unavailable(e);
         }
         snapshot = Map.copyOf(next);
-        loaded = true;
     }
 
     private Optional<Credentials> open(String host, String kind, String sealed) {
