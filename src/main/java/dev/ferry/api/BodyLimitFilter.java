@@ -29,6 +29,8 @@ public class BodyLimitFilter {
     static final int MAX_URI = 8 * 1024;
     /** Most bytes of request headers in all (names, values and separators). */
     static final int MAX_HEADERS = 16 * 1024;
+    /** Where an import's Content-Length is kept (see {@link #install}). */
+    static final String IMPORT_LENGTH = "ferry.import.content-length";
 
     private final long limit;
     private final ObjectMapper json;
@@ -45,7 +47,17 @@ public class BodyLimitFilter {
         BodyHandler chunked = BodyHandler.create(false).setBodyLimit(limit).setHandleFileUploads(false);
         router.route().order(-999).handler(ctx -> {
             HttpServerRequest r = ctx.request();
-            if (r.version() != io.vertx.core.http.HttpVersion.HTTP_2 && r.getHeader("Content-Length") == null
+            if (isImport(r)) {
+                // The import reads its body as a stream, under its own cap (ferry.import.max-bytes). Quarkus refuses any
+                // Content-Length over max-body-size at route order -2, before any resource; the length is kept for the
+                // import in the routing context and the header dropped (Netty has framed the body already).
+                String length = r.getHeader("Content-Length");
+                if (length != null) {
+                    ctx.put(IMPORT_LENGTH, length);
+                    r.headers().remove("Content-Length");
+                }
+                ctx.next();
+            } else if (r.version() != io.vertx.core.http.HttpVersion.HTTP_2 && r.getHeader("Content-Length") == null
                     && r.getHeader("Transfer-Encoding") != null) {
                 chunked.handle(ctx);
             } else {
@@ -69,7 +81,7 @@ public class BodyLimitFilter {
             return;
         }
         String length = r.getHeader("Content-Length");
-        if (length != null) {
+        if (length != null && !isImport(r)) {
             try {
                 if (Long.parseLong(length.trim()) > limit) {
                     refuse(ctx, ProblemType.PAYLOAD_TOO_LARGE, tooLarge(), true);
@@ -81,6 +93,15 @@ public class BodyLimitFilter {
             }
         }
         ctx.next();
+    }
+
+    /** {@code POST /api/v1/import} streams an archive of any size: ferry.import.max-bytes caps it, not this filter. */
+    static boolean isImport(HttpServerRequest r) {
+        if (r.method() != io.vertx.core.http.HttpMethod.POST) {
+            return false;
+        }
+        String p = r.path();
+        return ImportResource.PATH.equals(p) || (ImportResource.PATH + "/").equals(p);
     }
 
     private void failed(RoutingContext ctx) {

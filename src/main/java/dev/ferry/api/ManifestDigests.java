@@ -7,7 +7,7 @@ import dev.ferry.error.FerryException;
 import dev.ferry.error.ProblemType;
 import java.io.IOException;
 
-/** Checks for {@code manifest-digest}: the body must be one JSON object; signed schema 1 is refused. */
+/** Checks for {@code manifest-digest}: the body must be one JSON object. */
 final class ManifestDigests {
     private static final JsonFactory FACTORY = new JsonFactory();
 
@@ -20,7 +20,6 @@ final class ManifestDigests {
                 throw new FerryException(ProblemType.INVALID_MANIFEST, "the manifest is not a JSON object");
             }
             int depth = 1;
-            boolean signatures = false;
             while (depth > 0) {
                 JsonToken t = p.nextToken();
                 if (t == null) {
@@ -30,16 +29,10 @@ final class ManifestDigests {
                     depth++;
                 } else if (t == JsonToken.END_OBJECT || t == JsonToken.END_ARRAY) {
                     depth--;
-                } else if (t == JsonToken.FIELD_NAME && depth == 1 && "signatures".equals(p.currentName())) {
-                    signatures = true;
                 }
             }
             if (p.nextToken() != null) {
                 throw new FerryException(ProblemType.INVALID_MANIFEST, "the manifest has content after its JSON object");
-            }
-            if (signatures) {
-                throw new FerryException(ProblemType.UNSUPPORTED_MANIFEST,
-                        "signed Docker schema 1 manifests are not supported; their digest excludes the signatures");
             }
         } catch (IOException e) {
             throw new FerryException(ProblemType.INVALID_MANIFEST, "the manifest is not valid JSON");

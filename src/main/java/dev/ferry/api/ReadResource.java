@@ -104,6 +104,11 @@ public class ReadResource {
             throw new FerryException(ProblemType.INVALID_MANIFEST, "the request body must be a manifest");
         }
         ManifestDigests.requireJsonObject(manifest);
-        return Map.of("digest", Digest.sha256Of(manifest).toString());
+        // skopeo's digest: of the bytes, or for a signed schema 1 manifest, of its payload without the signatures
+        try {
+            return Map.of("digest", dev.ferry.signature.ManifestDigests.digest(manifest).toString());
+        } catch (dev.ferry.oci.OciFormatException e) {
+            throw new FerryException(ProblemType.INVALID_MANIFEST, e.getMessage());
+        }
     }
 }

@@ -191,6 +191,38 @@ public interface FerryConfig {
          * store; more wait in the queue. Unset: no cap. Set the same value on every replica.
          */
         java.util.OptionalInt maxConcurrentJobs();
+
+        /**
+         * Traffic rule: HTTP requests to this registry in flight at once, per replica (from sending the request to the
+         * end of the answer's body, so a blob download holds its request until it is read). Applies to every request
+         * of every job and call (policy runs and one-off jobs alike) below everything, in the registry client.
+         * Streamed blob uploads are not counted (their bytes come from a download that holds its own request; counting
+         * both could stall a copy within one registry). Unset: no cap.
+         */
+        java.util.OptionalInt maxConcurrentRequests();
+
+        /**
+         * Traffic rule: requests per second sent to this registry, per replica: a token bucket of
+         * {@code request-burst} tokens refilled at this rate; a request waits for its token (it is not refused), so in
+         * any interval of T seconds at most {@code request-burst + requests-per-second * T} requests start. Unset: no cap.
+         */
+        java.util.OptionalDouble requestsPerSecond();
+
+        /** Requests that may start at once above {@code requests-per-second} (the bucket's size). */
+        @WithDefault("1")
+        int requestBurst();
+
+        /**
+         * Traffic rule for registries that announce their pull quota (Docker Hub: {@code RateLimit-Remaining: N;w=SECONDS}):
+         * when an answer says fewer than this many requests remain, the next requests to this registry wait until
+         * the window resets ({@code RateLimit-Reset} seconds if sent, else the window {@code w}), at most
+         * {@code rate-limit-max-wait}, instead of running into 429s; the wait is logged. Unset: not watched.
+         */
+        java.util.OptionalInt rateLimitFloor();
+
+        /** Longest wait for a registry's quota window ({@code rate-limit-floor}); then requests go ahead (a 429's Retry-After still applies). */
+        @WithDefault("15m")
+        Duration rateLimitMaxWait();
     }
 
     interface Http {

@@ -57,6 +57,23 @@ public enum ProblemType {
     CREDENTIALS_NEED_SECRET_KEY("credentials-need-secret-key", 409, "Stored credentials need the store's secret key"),
     CREDENTIALS_NOT_FOUND("credentials-not-found", 404, "No stored credentials for that registry"),
     CREDENTIAL_HELPER_FAILED("credential-helper-failed", 502, "The credential helper failed"),
+    // issue-13-traffic: outbound notifications, stored hooks
+    INVALID_NOTIFICATION_URL("invalid-notification-url", 400, "The notification URL is invalid"),
+    NOTIFICATION_URL_NOT_ALLOWED("notification-url-not-allowed", 403, "The notification URL is not allowed by the outbound rules"),
+    HOOK_READ_ONLY("hook-read-only", 409, "The webhook is configured, not stored: it cannot be changed through the API"),
+    HOOK_EXISTS("hook-exists", 409, "A webhook of that name exists already"),
+    // image signatures (dev.ferry.signature)
+    SIGNATURE_REJECTED("signature-rejected", 403, "The signature policy rejected the image"),
+    SIGNATURE_POLICY_INVALID("signature-policy-invalid", 503, "The signature policy cannot be used"),
+    SIGNING_KEY_UNKNOWN("signing-key-unknown", 400, "Ferry holds no such signing key"),
+    SIGNING_KEY_UNAVAILABLE("signing-key-unavailable", 503, "The signing key cannot be used"),
+    SIGNING_FAILED("signing-failed", 502, "The signature could not be stored"),
+    SIGNATURE_INVALID("signature-invalid", 422, "The signature does not verify"),
+    // ---- policies, runs and retries (issue 13: dev.ferry.policy) ----
+    POLICY_NOT_FOUND("policy-not-found", 404, "No such policy"),
+    POLICY_EXISTS("policy-exists", 409, "A policy with this name exists already"),
+    POLICY_RUN_ACTIVE("policy-run-active", 409, "A run of this policy is still active"),
+    JOB_NOT_RETRYABLE("job-not-retryable", 409, "The job cannot be retried"),
     INTERNAL("internal", 500, "Internal error");
 
     private static final String PREFIX = "urn:ferry:problem:";

@@ -106,4 +106,12 @@ public final class JobCopyListener implements CopyListener {
             data.put(field, value);
         }
     }
+
+    @Override
+    public void signature(String status, java.util.Map<String, String> details) {
+        ObjectNode data = ctx.newData();
+        data.put("status", status);
+        details.forEach(data::put);
+        ctx.event("signature", data);
+    }
 }

@@ -336,8 +336,12 @@ public class RegistryClient {
                 action, 0);
         // The upload session and the download are opened at once (one round trip less per blob); the download
         // stays paused until the upload request exists.
+        // Within one registry the download waits for the session instead: it holds one of the registry's
+        // concurrent-request permits (traffic rules) until it is read, so it must not wait for another permit.
         Future<String> started = blobUploadStart(dstAccess, dstRepo, action);
-        Future<RegistryStream> source = transport.openStream(srcAccess, get);
+        Future<RegistryStream> source = srcAccess.endpoint().equalsIgnoreCase(dstAccess.endpoint())
+                ? started.compose(location -> transport.openStream(srcAccess, get))
+                : transport.openStream(srcAccess, get);
         return Future.join(started, source).transform(both -> {
             if (both.failed()) {
                 if (source.succeeded() && source.result().isSuccess()) {

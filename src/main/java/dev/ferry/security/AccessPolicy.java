@@ -41,7 +41,7 @@ public class AccessPolicy {
                     actions.add(Action.fromWire(a));
                 } catch (IllegalArgumentException bad) {
                     throw new IllegalArgumentException("ferry.security.rules." + e.getKey() + ".actions: " + a
-                            + " is not one of read, write, delete");
+                            + " is not one of read, write, delete, sign");
                 }
             }
             return new CompiledRule(Set.copyOf(r.subjects()), r.repositories().stream().map(Globs::compile).toList(), actions);

@@ -9,7 +9,9 @@ public enum Action {
     /** the destination of a copy or sync */
     WRITE,
     /** delete */
-    DELETE;
+    DELETE,
+    /** sign an image at the destination with a key Ferry holds (signBy, signBySigstorePrivateKey, standalone-sign) */
+    SIGN;
 
     public String wire() {
         return name().toLowerCase(Locale.ROOT);

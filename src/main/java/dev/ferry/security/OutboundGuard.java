@@ -89,6 +89,30 @@ public class OutboundGuard {
         });
     }
 
+    /**
+     * Secured mode, for a URL whose host is an IP literal: why that address is refused (e.g. "a loopback"), or null
+     * when it is allowed (a public address, a name, listed exactly, or local mode). Lets a URL that can never be
+     * connected to be refused when it is configured rather than when it is used.
+     */
+    public String refusedLiteral(URI target) {
+        String host = target.getHost();
+        if (!active() || host == null) {
+            return null;
+        }
+        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        if (!bare.matches("[0-9.]+") && !bare.contains(":")) {
+            return null;
+        }
+        if (isListedExactly(bare, target.getPort() == -1 ? null : target.getPort())) {
+            return null;
+        }
+        try {
+            return refusal(InetAddress.getByName(bare));
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+
     /** A token realm must be https, or on the registry's own host name. */
     public boolean realmAllowed(URI realm, String registryHostPort) {
         if (!active() || "https".equalsIgnoreCase(realm.getScheme())) {

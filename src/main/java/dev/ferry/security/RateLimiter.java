@@ -1,15 +1,19 @@
 package dev.ferry.security;
 
+import dev.ferry.limit.TokenBucket;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** A token bucket per caller: {@code burst} requests at once, refilled at {@code perSecond}. */
+/**
+ * A token bucket per caller: {@code burst} requests at once, refilled at {@code perSecond} (the same
+ * {@link TokenBucket} that paces requests to registries, used here to refuse rather than to wait).
+ */
 final class RateLimiter {
     private static final int MAX_CALLERS = 10_000;
 
     private final double perSecond;
     private final double burst;
-    private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
+    private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
 
     RateLimiter(double perSecond, int burst) {
         this.perSecond = perSecond;
@@ -28,34 +32,7 @@ final class RateLimiter {
         if (buckets.size() > MAX_CALLERS) {
             buckets.values().removeIf(b -> b.isFull(nanoNow));
         }
-        return buckets.computeIfAbsent(caller, c -> new Bucket(nanoNow)).take(nanoNow);
-    }
-
-    private final class Bucket {
-        private double tokens = burst;
-        private long updated;
-
-        Bucket(long now) {
-            this.updated = now;
-        }
-
-        private void refill(long now) {
-            tokens = Math.min(burst, tokens + (now - updated) / 1e9 * perSecond);
-            updated = now;
-        }
-
-        synchronized long take(long now) {
-            refill(now);
-            if (tokens >= 1) {
-                tokens -= 1;
-                return 0;
-            }
-            return Math.max(1, (long) Math.ceil((1 - tokens) / perSecond));
-        }
-
-        synchronized boolean isFull(long now) {
-            refill(now);
-            return tokens >= burst;
-        }
+        long wait = buckets.computeIfAbsent(caller, c -> new TokenBucket(perSecond, burst, nanoNow)).tryTake(nanoNow);
+        return wait == 0 ? 0 : Math.max(1, (long) Math.ceil(wait / 1e9));
     }
 }

@@ -14,6 +14,8 @@ public enum Role {
             case READ -> atLeast(VIEWER);
             case WRITE -> atLeast(OPERATOR);
             case DELETE -> atLeast(ADMIN);
+            // signing vouches for an image with the organisation's key: operators, and only where a rule grants it
+            case SIGN -> atLeast(OPERATOR);
         };
     }
 }

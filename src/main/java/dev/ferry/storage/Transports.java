@@ -35,9 +35,11 @@ public class Transports {
     private final FerryConfig config;
     private final LocalFiles files;
     private final Vertx vertx;
+    private final Daemons daemons;
 
     public Transports(RegistryAccessFactory access, RegistryClient registry, BlobFlights flights, StorageRoots roots,
-                      FerryConfig config, Vertx vertx) {
+                      FerryConfig config, Vertx vertx, Daemons daemons) {
+        this.daemons = daemons;
         this.access = access;
         this.registry = registry;
         this.flights = flights;
@@ -87,6 +89,9 @@ public class Transports {
             Path file = roots.confine(field, "docker-archive", d.path());
             return () -> new DockerArchiveSource(Entries.tar(file, name, files, vertx), d.name(), d.index(), name, limit);
         }
+        if (location instanceof ImageLocation.DockerDaemon d) {
+            return daemons.source(field, d);
+        }
         throw unsupported(field, location);
     }
 
@@ -119,6 +124,9 @@ public class Transports {
             }
             List<String> tags = repoTags(d.name(), source);
             return () -> tarFile(file, TarDestination.Format.DOCKER, null, tags, name);
+        }
+        if (location instanceof ImageLocation.DockerDaemon d) {
+            return daemons.destination(field, d);
         }
         throw unsupported(field, location);
     }

@@ -58,8 +58,10 @@ public class SyncJobs implements JobWorkFactory {
     private final Syncer syncer;
     private final RegistryAccessFactory access;
     private final ObjectMapper json;
+    private final dev.ferry.signature.SigningRequests signing;
 
-    public SyncJobs(Syncer syncer, RegistryAccessFactory access, ObjectMapper json) {
+    public SyncJobs(Syncer syncer, RegistryAccessFactory access, ObjectMapper json, dev.ferry.signature.SigningRequests signing) {
+        this.signing = signing;
         this.syncer = syncer;
         this.access = access;
         this.json = json;
@@ -90,12 +92,17 @@ public class SyncJobs implements JobWorkFactory {
                 : source.tag() != null ? List.of(source.tag()) : List.of();
         SyncSource s = new SyncSource(source.withTag(null).withDigest(null), srcAccess, refs, regex("tagRegex", r.tagRegex()),
                 semver("semver", r.semver()));
-        SyncOptions checked = destinations(options, List.of(s), r.destinationAccess());
+        SyncOptions checked = destinations(options, List.of(s), r.destinationAccess(), r);
         return new JobPlan(stored(r, null, List.of()), work(List.of(s), checked), StoredRequests.secrets(json, r));
     }
 
     /** skopeo's YAML source document as it is, with the destination and options from {@code r}. */
     public JobPlan planYaml(String yaml, SyncRequest r) {
+        return planYaml(yamlTree(yaml), r);
+    }
+
+    /** skopeo's YAML source document read as a tree (scalars as written), credentials included; 400 when unreadable. */
+    public JsonNode yamlTree(String yaml) {
         if (yaml == null || yaml.isBlank()) {
             throw new FerryException(ProblemType.INVALID_REQUEST, "a YAML document (skopeo sync --src yaml) is required");
         }
@@ -107,7 +114,7 @@ public class SyncJobs implements JobWorkFactory {
             throw new FerryException(ProblemType.INVALID_REQUEST, "the YAML document cannot be read: "
                     + e.getMessage().lines().findFirst().orElse("syntax error"));
         }
-        return planYaml(tree, r);
+        return tree;
     }
 
     private JobPlan planYaml(JsonNode tree, SyncRequest r) {
@@ -179,7 +186,7 @@ public class SyncJobs implements JobWorkFactory {
         if (sources.isEmpty()) {
             throw new FerryException(ProblemType.INVALID_REQUEST, "the YAML document names no images");
         }
-        SyncOptions checked = destinations(options, sources, r.destinationAccess());
+        SyncOptions checked = destinations(options, sources, r.destinationAccess(), r);
         return new JobPlan(stored(r, storedYaml, redacted), work(sources, checked), StoredRequests.secrets(json, r));
     }
 
@@ -217,20 +224,32 @@ public class SyncJobs implements JobWorkFactory {
         return new SyncOptions(destination, null, Boolean.TRUE.equals(r.scoped()), r.appendSuffix(),
                 Boolean.TRUE.equals(r.keepGoing()), Boolean.TRUE.equals(r.dryRun()), parallelImages,
                 new CopyOptions(Boolean.TRUE.equals(r.all()), null, parallelBlobs)
-                        .withReferrers(dev.ferry.referrers.ReferrerRequests.options(r.referrers(), r.referrerArtifactTypes())));
+                        .withReferrers(dev.ferry.referrers.ReferrerRequests.options(r.referrers(), r.referrerArtifactTypes())),
+                TagFilters.of(r));
     }
 
     /**
      * Checks every destination repository the sources lead to (names, and registry policy for writing each one) and
      * returns the options with the destination registry's access.
      */
-    private SyncOptions destinations(SyncOptions o, List<SyncSource> sources, AccessOptions destination) {
+    private SyncOptions destinations(SyncOptions o, List<SyncSource> sources, AccessOptions destination, SyncRequest r) {
         RegistryAccess first = null;
+        List<ImageReference> repositories = new ArrayList<>();
         for (SyncSource s : sources) {
-            RegistryAccess a = access.forReference(checkNaming(o, s), destination, "dest");
+            ImageReference to = checkNaming(o, s);
+            repositories.add(to);
+            RegistryAccess a = access.forReference(to, destination, "dest");
+            if (o.filters().prune()) {
+                // prune deletes at the destination: the caller must be allowed to (secured mode)
+                access.forReference(to, destination, "dest", dev.ferry.security.Action.DELETE);
+            }
             first = first == null ? a : first;
         }
-        return o.withDestinationAccess(first);
+        // skopeo sync's --sign-by, --sign-by-sigstore-private-key, --sign-identity, --remove-signatures
+        dev.ferry.signature.SigningRequest signed = signing.check(r.signBy(), r.signBySigstorePrivateKey(), r.signIdentity(),
+                r.removeSignatures(), repositories);
+        return new SyncOptions(o.destination(), first, o.scoped(), o.appendSuffix(), o.keepGoing(), o.dryRun(),
+                o.parallelImages(), o.copy().withSigning(signed), o.filters());
     }
 
     /** A destination name that cannot be valid is a 400 now (skopeo fails on it too, e.g. scoped with a source port). */
@@ -309,12 +328,24 @@ public class SyncJobs implements JobWorkFactory {
         return node;
     }
 
+    /** Fields a policy run or a retry adds to the stored request (what started it); not part of the sync itself. */
+    public static final List<String> LINK_FIELDS = List.of("policy", "trigger", "dueAt", "retryOf");
+
     @Override
     public JobWork resume(JsonNode storedRequest) {
+        return replan(storedRequest).work();
+    }
+
+    /**
+     * Plans again from a stored request (a job's, or a policy's with its secrets put back): its link fields are
+     * ignored, and it is refused (job-not-resumable) when secrets it needs were removed.
+     */
+    public JobPlan replan(JsonNode storedRequest) {
         ObjectNode copy = StoredRequests.resumable(storedRequest);
+        LINK_FIELDS.forEach(copy::remove);
         JsonNode yaml = copy.remove("yaml");
         SyncRequest r = StoredRequests.read(json, copy, SyncRequest.class);
-        return (yaml != null ? planYaml(yaml, r) : plan(r)).work();
+        return yaml != null ? planYaml(yaml, r) : plan(r);
     }
 
     /** Reads a YAML value as a tree whose scalars keep their text as written ({@code 1.10} stays "1.10", not 1.1). */

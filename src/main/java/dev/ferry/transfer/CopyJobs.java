@@ -33,9 +33,11 @@ public class CopyJobs implements JobWorkFactory {
     private final ObjectMapper json;
 
     private final dev.ferry.registry.RegistryClient registry;
+    private final dev.ferry.signature.SigningRequests signing;
 
     public CopyJobs(ImageCopier copier, Transports transports, FerryConfig config, ObjectMapper json,
-                    dev.ferry.registry.RegistryClient registry) {
+                    dev.ferry.registry.RegistryClient registry, dev.ferry.signature.SigningRequests signing) {
+        this.signing = signing;
         this.registry = registry;
         this.copier = copier;
         this.transports = transports;
@@ -54,7 +56,11 @@ public class CopyJobs implements JobWorkFactory {
         Supplier<ImageSource> source = transports.source("source", src, r.sourceAccess(), "src");
         Supplier<Future<ImageDestination>> destination = transports.destination("destination", dst, r.destinationAccess(),
                 "dest", src);
-        CopyOptions options = options(r);
+        CopyOptions options = options(r).withSigning(signing.check(r.signBy(), r.signBySigstorePrivateKey(), r.signIdentity(), r.removeSignatures(),
+                dst instanceof ImageLocation.Docker docker ? List.of(docker.reference()) : null));
+        if ("v2s2".equals(options.format()) && (dst instanceof ImageLocation.OciLayout || dst instanceof ImageLocation.OciArchive)) {
+            throw FerryException.invalidField("format", "an OCI layout holds OCI manifests only: v2s2 cannot be written there");
+        }
         if (options.all() && dst instanceof ImageLocation.DockerArchive) {
             throw FerryException.invalidField("all", "a docker-archive holds one image: copy one platform, or use oci-archive");
         }
@@ -88,8 +94,8 @@ public class CopyJobs implements JobWorkFactory {
         }
         Platform platform = RequestFields.platform(config.platform(), r.overrideOs(), r.overrideArch(), r.overrideVariant());
         String format = r.format();
-        if (format != null && !"oci".equals(format)) {
-            throw FerryException.invalidField("format", "must be oci (v2s2 conversion is not supported: Ferry keeps Docker manifests as they are)");
+        if (format != null && !"oci".equals(format) && !"v2s2".equals(format)) {
+            throw FerryException.invalidField("format", "must be oci or v2s2");
         }
         return new CopyOptions(all, platform, parallel, format, Boolean.TRUE.equals(r.preserveDigests()),
                 dev.ferry.referrers.ReferrerRequests.options(r.referrers(), r.referrerArtifactTypes()));

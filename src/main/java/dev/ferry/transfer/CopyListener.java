@@ -41,6 +41,13 @@ public interface CopyListener {
     default void attachment(Attachment attachment) {
     }
 
+    /**
+     * A signature decision (dev.ferry.signature): {@code status} is {@code accepted} or {@code rejected} (the policy on
+     * the source) or {@code signed} (added at the destination); {@code details} says by which rule and key.
+     */
+    default void signature(String status, java.util.Map<String, String> details) {
+    }
+
     CopyListener NONE = new CopyListener() {
     };
 }

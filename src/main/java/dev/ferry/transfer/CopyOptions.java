@@ -14,9 +14,10 @@ import dev.ferry.oci.Platform;
  *                      except for a destination that only holds OCI (an OCI layout), which converts as skopeo does
  * @param preserveDigests skopeo's --preserve-digests: a copy that would change a digest fails instead
  * @param referrers     which attached artifacts travel with the image (default: all of them)
+ * @param signing       what to sign the image with at the destination (skopeo's --sign-by and friends); never null
  */
 public record CopyOptions(boolean all, Platform platform, int parallelBlobs, String format, boolean preserveDigests,
-                          ReferrerOptions referrers) {
+                          ReferrerOptions referrers, dev.ferry.signature.SigningRequest signing) {
     public static final int DEFAULT_PARALLEL_BLOBS = 6;
 
     public CopyOptions {
@@ -26,15 +27,26 @@ public record CopyOptions(boolean all, Platform platform, int parallelBlobs, Str
         if (referrers == null) {
             referrers = ReferrerOptions.ALL;
         }
+        signing = signing == null ? dev.ferry.signature.SigningRequest.NONE : signing;
     }
 
     public CopyOptions(boolean all, Platform platform, int parallelBlobs, String format, boolean preserveDigests) {
-        this(all, platform, parallelBlobs, format, preserveDigests, ReferrerOptions.ALL);
+        this(all, platform, parallelBlobs, format, preserveDigests, ReferrerOptions.ALL, null);
+    }
+
+    public CopyOptions(boolean all, Platform platform, int parallelBlobs, String format, boolean preserveDigests,
+                       ReferrerOptions referrers) {
+        this(all, platform, parallelBlobs, format, preserveDigests, referrers, null);
     }
 
     /** The same options with {@code referrers} instead. */
     public CopyOptions withReferrers(ReferrerOptions referrers) {
-        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers);
+        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, signing);
+    }
+
+    /** The same options, signing as {@code request} asks. */
+    public CopyOptions withSigning(dev.ferry.signature.SigningRequest request) {
+        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, request);
     }
 
     public CopyOptions(boolean all, Platform platform, int parallelBlobs) {

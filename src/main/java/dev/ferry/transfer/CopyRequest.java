@@ -16,6 +16,9 @@ import dev.ferry.registry.AccessOptions;
  * @param format              --format: {@code oci} converts Docker manifests to OCI (digests change)
  * @param referrers           whether the artifacts attached to the image (referrers, cosign tags) travel too (default true)
  * @param referrerArtifactTypes only attached artifacts of these artifact types travel (default: all)
+ * @param signBy              --sign-by: sign at the destination with this GPG key (fingerprint) of Ferry's keyring
+ * @param signBySigstorePrivateKey --sign-by-sigstore-private-key, by NAME: a sigstore key configured in Ferry
+ * @param signIdentity        --sign-identity: the reference the signature vouches for (default: the destination)
  */
 public record CopyRequest(String source, String destination,
                           Boolean srcTlsVerify, Boolean destTlsVerify,
@@ -25,9 +28,10 @@ public record CopyRequest(String source, String destination,
                           Boolean all, String multiArch, Boolean preserveDigests, Boolean removeSignatures,
                           String overrideOs, String overrideArch, String overrideVariant,
                           Integer imageParallelCopies, Integer retryTimes, String retryDelay, String format,
-                          Boolean referrers, java.util.List<String> referrerArtifactTypes) {
+                          Boolean referrers, java.util.List<String> referrerArtifactTypes,
+                          String signBy, String signBySigstorePrivateKey, String signIdentity) {
 
-    /** Without the referrer fields (they default to every attached artifact). */
+    /** Without the referrer and signing fields (they default to every attached artifact, and no new signature). */
     public CopyRequest(String source, String destination, Boolean srcTlsVerify, Boolean destTlsVerify, String srcCreds,
                        String destCreds, String srcRegistryToken, String destRegistryToken, Boolean srcNoCreds,
                        Boolean destNoCreds, Boolean all, String multiArch, Boolean preserveDigests, Boolean removeSignatures,
@@ -35,7 +39,7 @@ public record CopyRequest(String source, String destination,
                        Integer retryTimes, String retryDelay, String format) {
         this(source, destination, srcTlsVerify, destTlsVerify, srcCreds, destCreds, srcRegistryToken, destRegistryToken,
                 srcNoCreds, destNoCreds, all, multiArch, preserveDigests, removeSignatures, overrideOs, overrideArch,
-                overrideVariant, imageParallelCopies, retryTimes, retryDelay, format, null, null);
+                overrideVariant, imageParallelCopies, retryTimes, retryDelay, format, null, null, null, null, null);
     }
 
     /** Without {@code format} (what webhook promotions build). */
@@ -46,7 +50,7 @@ public record CopyRequest(String source, String destination,
                        Integer retryTimes, String retryDelay) {
         this(source, destination, srcTlsVerify, destTlsVerify, srcCreds, destCreds, srcRegistryToken, destRegistryToken,
                 srcNoCreds, destNoCreds, all, multiArch, preserveDigests, removeSignatures, overrideOs, overrideArch,
-                overrideVariant, imageParallelCopies, retryTimes, retryDelay, null);
+                overrideVariant, imageParallelCopies, retryTimes, retryDelay, (String) null);
     }
 
     public AccessOptions sourceAccess() {

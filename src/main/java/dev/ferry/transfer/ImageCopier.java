@@ -32,16 +32,24 @@ public class ImageCopier {
     private final Vertx vertx;
     private final BlobFlights flights;
     private final List<AfterImagePush> afterPush;
+    private final dev.ferry.signature.SignatureGate signatures;
 
     @jakarta.inject.Inject
     public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights,
-                       jakarta.enterprise.inject.Instance<AfterImagePush> afterPush) {
-        this(registry, config, vertx, flights, afterPush.stream().toList());
+                       jakarta.enterprise.inject.Instance<AfterImagePush> afterPush, dev.ferry.signature.SignatureGate signatures) {
+        this(registry, config, vertx, flights, afterPush.stream().toList(), signatures);
     }
 
-    /** With the given after-push steps (none: a plain copy). */
+    /** With the given after-push steps (none: a plain copy), and no signature policy. */
     public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights,
                        List<AfterImagePush> afterPush) {
+        this(registry, config, vertx, flights, afterPush, dev.ferry.signature.SignatureGate.NONE);
+    }
+
+    /** With the given after-push steps and signature gate (evaluated before anything is written). */
+    public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights,
+                       List<AfterImagePush> afterPush, dev.ferry.signature.SignatureGate signatures) {
+        this.signatures = signatures;
         this.afterPush = afterPush.stream().sorted(java.util.Comparator.comparingInt(AfterImagePush::order)).toList();
         this.flights = flights;
         this.registry = registry;
@@ -110,12 +118,18 @@ public class ImageCopier {
     private Future<CopyResult> copyPlanned(CopyPlan planned, ImageSource source, ImageDestination destination, CopyOptions o,
                                            CopyListener listener, Cancellation cancellation) {
         boolean toOci = "oci".equals(o.format()) || (o.format() == null && destination.needsOci());
-        CopyPlan plan = toOci ? ManifestConversion.toOci(planned, source.describe()) : planned;
+        if ("v2s2".equals(o.format()) && destination.needsOci()) {
+            return Future.failedFuture(dev.ferry.error.FerryException.invalidField("format",
+                    destination.describe() + " holds OCI manifests only: v2s2 cannot be written there"));
+        }
+        CopyPlan plan = toOci ? ManifestConversion.toOci(planned, source.describe())
+                : "v2s2".equals(o.format()) ? ManifestConversion.toV2s2(planned, source.describe()) : planned;
         boolean changed = plan != planned || !destination.capabilities().keepsDigests();
         if (changed && o.preserveDigests()) {
             return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.DIGESTS_WOULD_CHANGE,
                     "copying " + source.describe() + " to " + destination.describe() + " would change digests ("
-                    + (plan != planned ? "its Docker manifests become OCI manifests" : "the destination keeps no manifest")
+                    + (plan != planned ? (toOci ? "its Docker manifests become OCI manifests" : "its OCI manifests become v2s2 manifests")
+                            : "the destination keeps no manifest")
                     + ") and preserveDigests is set"));
         }
         RegistryAccess dstAccess = destination instanceof RegistryDestination rd ? rd.access() : null;
@@ -129,7 +143,8 @@ public class ImageCopier {
                     "the destination " + rd.reference() + " names digest " + rd.reference().digest() + ", but the copy would push "
                     + target + " under tag " + rd.reference().tag()));
         }
-        return destination.pointsAt().compose(current -> {
+        // the signature gate: the policy decides on the source's own top manifest before anything is written
+        return signatures.admit(source, planned.top(), listener).compose(admitted -> destination.pointsAt()).compose(current -> {
             // A registry only holds a manifest whose blobs (and children) it has: then there is nothing to move.
             AfterImagePush.PushedImage pushed = new AfterImagePush.PushedImage(source, destination, plan, o,
                     pushedDigests(plan), changed);

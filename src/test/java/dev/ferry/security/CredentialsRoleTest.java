@@ -12,6 +12,6 @@ class CredentialsRoleTest {
         assertEquals(Role.ADMIN, ApiGuard.required("GET", "/api/v1/credentials"));
         assertEquals(Role.ADMIN, ApiGuard.required("PUT", "/api/v1/credentials/registry.example.com"));
         assertEquals(Role.ADMIN, ApiGuard.required("DELETE", "/api/v1/credentials/registry.example.com"));
-        assertTrue(ApiGuard.guarded("/api/v1/credentials/registry.example.com"));
+        assertTrue(ApiGuard.guarded("PUT", "/api/v1/credentials/registry.example.com"));
     }
 }

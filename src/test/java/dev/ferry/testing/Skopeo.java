@@ -49,7 +49,15 @@ public final class Skopeo {
 
     /** Runs {@code skopeo ARGS...} verbatim (no arguments added). */
     public static Result run(String... args) {
-        RawResult r = runRaw(List.of(args));
+        return runWithEnv(Map.of(), args);
+    }
+
+    /**
+     * Runs {@code skopeo ARGS...} verbatim with extra environment variables (e.g. {@code GNUPGHOME} for a test
+     * keyring: skopeo signs and verifies GPG signatures through gpgme, which reads it).
+     */
+    public static Result runWithEnv(Map<String, String> env, String... args) {
+        RawResult r = runRaw(List.of(args), env);
         return new Result(r.exitCode, new String(r.stdout, StandardCharsets.UTF_8), r.stderr);
     }
 
@@ -152,6 +160,10 @@ public final class Skopeo {
     }
 
     private static RawResult runRaw(List<String> args) {
+        return runRaw(args, Map.of());
+    }
+
+    private static RawResult runRaw(List<String> args, Map<String, String> extraEnv) {
         Path box = sandbox();
         Path out = null;
         Path err = null;
@@ -172,6 +184,7 @@ public final class Skopeo {
             env.put("XDG_RUNTIME_DIR", box.resolve("run").toString());
             env.put("XDG_CONFIG_HOME", box.resolve("home/.config").toString());
             env.put("REGISTRY_AUTH_FILE", box.resolve("auth.json").toString());
+            env.putAll(extraEnv);
             Process p = pb.start();
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 RegistryProcess.killQuietly(p);

@@ -55,6 +55,7 @@ public class RegistryTransport {
     private final RetryPolicy retryPolicy;
     private final OutboundGuard outbound;
     private final TokenCache tokens = new TokenCache();
+    private final TrafficRules traffic;
     private final Map<String, Future<String>> tokenFetches = new ConcurrentHashMap<>();
     private final Map<String, CachedEndpoint> endpoints = new ConcurrentHashMap<>();
     /** ferry_registry_request_seconds, retries and 429s, client spans (dev.ferry.metrics). */
@@ -75,6 +76,8 @@ public class RegistryTransport {
         this.json = json;
         this.clients = new HttpClients(vertx, config);
         this.retryPolicy = new RetryPolicy(config.http().retryDelay(), config.http().maxRetryDelay());
+        this.traffic = new TrafficRules(config.registries(), System::nanoTime,
+                (nanos, task) -> vertx.setTimer(Math.max(1, (nanos + 999_999) / 1_000_000), id -> task.run()));
     }
 
     /**
@@ -82,31 +85,55 @@ public class RegistryTransport {
      * still names the server for the Host header, SNI and certificate checks): a name cannot be re-resolved to a
      * refused address between the check and the connection. Every request of this class goes through here.
      */
-    private Future<HttpClientRequest> request(HttpClient client, RequestOptions options, URI target, String action, CallScope scope,
+    private Future<HttpClientRequest> request(HttpClient client, RequestOptions options, URI target, String action, RegistryAccess access,
                                               boolean streamedBody) {
+        CallScope scope = access.scope();
         if (scope.isAborted()) {
             return Future.failedFuture(scope.cause());
         }
         scope.step(action, target.getRawAuthority());
-        long start = System.nanoTime();
-        return scope.guard(outbound.connectAddress(target, action).compose(server -> {
-            if (server != null) {
-                options.setServer(server);
-            }
-            Future<HttpClientRequest> opened = client.request(options);
-            return metrics == null ? opened : metrics.timed(target, options.getMethod().name(), opened, start);
-        })).compose(req -> {
+        // the registry's traffic rules (ferry.registries."HOST".*): a streamed upload takes no concurrency permit
+        TrafficRules.Host rules = traffic.rulesFor(target.getRawAuthority(), access.registry(), access.endpoint());
+        Future<Runnable> admitted = traffic.admit(rules, !streamedBody);
+        admitted.onSuccess(release -> {
             if (scope.isAborted()) {
-                req.reset(0, scope.cause());
+                release.run();
+            }
+        });
+        return scope.guard(admitted).compose(release -> {
+            if (scope.isAborted()) {
+                release.run();
                 return Future.failedFuture(scope.cause());
             }
-            Runnable untrack = scope.track(req);
-            req.response().onFailure(t -> untrack.run())
-                    .onSuccess(resp -> resp.end().onComplete(ended -> untrack.run()));
-            if (!streamedBody) {
-                awaitAnswer(req, action, target.getRawAuthority());
-            }
-            return Future.succeededFuture(req);
+            long start = System.nanoTime();
+            return scope.guard(outbound.connectAddress(target, action).compose(server -> {
+                if (server != null) {
+                    options.setServer(server);
+                }
+                Future<HttpClientRequest> opened = client.request(options);
+                return metrics == null ? opened : metrics.timed(target, options.getMethod().name(), opened, start);
+            })).onFailure(t -> release.run()).compose(req -> {
+                if (scope.isAborted()) {
+                    req.reset(0, scope.cause());
+                    release.run();
+                    return Future.failedFuture(scope.cause());
+                }
+                Runnable untrack = scope.track(req);
+                req.response().onFailure(t -> {
+                    untrack.run();
+                    release.run();
+                }).onSuccess(resp -> {
+                    traffic.observe(rules, resp.getHeader("RateLimit-Remaining"), resp.getHeader("RateLimit-Reset"));
+                    resp.end().onComplete(ended -> {
+                        untrack.run();
+                        release.run();
+                    });
+                });
+                if (!streamedBody) {
+                    awaitAnswer(req, action, target.getRawAuthority());
+                }
+                return Future.succeededFuture(req);
+            });
         });
     }
 
@@ -431,7 +458,7 @@ public class RegistryTransport {
         boolean sameHost = originAuthority.equals(target.getRawAuthority());
         HttpClient client = clients.forHost(target.getRawAuthority(), access.tlsVerify());
         return request(client, requestOptions(call, url, auth != null && sameHost ? auth : null), target, call.action(),
-                access.scope(), false)
+                access, false)
                 .compose(req -> call.body() == null ? req.send() : req.send(call.body()))
                 .compose(resp -> {
                     int s = resp.statusCode();
@@ -506,7 +533,7 @@ public class RegistryTransport {
                 RequestOptions options = requestOptions(call, url, auth);
                 options.putHeader("Content-Length", Long.toString(contentLength));
                 HttpClient client = clients.forHost(URI.create(url).getRawAuthority(), access.tlsVerify());
-                return request(client, options, URI.create(url), call.action(), access.scope(), true).compose(req -> {
+                return request(client, options, URI.create(url), call.action(), access, true).compose(req -> {
                     Future<HttpClientResponse> answer = req.response();
                     return access.scope().guard(body.write(req))
                             .compose(written -> {
@@ -578,7 +605,7 @@ public class RegistryTransport {
                 .setAbsoluteURI(url)
                 .setHeaders(headers)
                 .setIdleTimeout(config.http().idleTimeout().toMillis());
-        return request(client, options, target, call.action(), access.scope(), false)
+        return request(client, options, target, call.action(), access, false)
                 .compose(req -> call.body() == null ? req.send() : req.send(call.body()))
                 .compose(resp -> read(resp, call, url))
                 .compose(resp -> {

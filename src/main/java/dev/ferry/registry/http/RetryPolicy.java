@@ -10,15 +10,16 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Which failures are worth another attempt and how long to wait: exponential backoff with jitter (half to full step),
- * or the registry's own {@code Retry-After} (delta-seconds or HTTP-date), capped.
+ * or the registry's own {@code Retry-After} (delta-seconds or HTTP-date), capped. Registry requests and outbound
+ * notifications ({@code dev.ferry.notify}) share it: one retry policy.
  */
-final class RetryPolicy {
+public final class RetryPolicy {
     private static final Set<Integer> RETRYABLE = Set.of(408, 429, 500, 502, 503, 504);
 
     private final Duration baseDelay;
     private final Duration maxDelay;
 
-    RetryPolicy(Duration baseDelay, Duration maxDelay) {
+    public RetryPolicy(Duration baseDelay, Duration maxDelay) {
         this.baseDelay = baseDelay;
         this.maxDelay = maxDelay;
     }
@@ -28,7 +29,7 @@ final class RetryPolicy {
     }
 
     /** Delay before retry number {@code retry} (1-based). */
-    Duration delay(int retry, String retryAfter, Instant now) {
+    public Duration delay(int retry, String retryAfter, Instant now) {
         Duration fromHeader = parseRetryAfter(retryAfter, now);
         if (fromHeader != null) {
             return fromHeader.compareTo(maxDelay) > 0 ? maxDelay : fromHeader;
