@@ -55,6 +55,19 @@ public class ApiGuard {
         if ("POST".equals(method) && READS.contains(path)) {
             return Role.VIEWER;
         }
+        // policies (issue 13): reading them and their runs is a viewer's; running one (or its dry-run plan) and
+        // retrying a job's failed images an operator's; creating, replacing and deleting them an admin's
+        if (path.equals("/api/v1/policies") || path.startsWith("/api/v1/policies/")) {
+            if ("GET".equals(method)) {
+                return Role.VIEWER;
+            }
+            boolean run = "POST".equals(method) && (path.endsWith("/runs") || path.endsWith("/plan"))
+                    && path.chars().filter(ch -> ch == '/').count() == 5;
+            return run ? Role.OPERATOR : Role.ADMIN;
+        }
+        if ("POST".equals(method) && path.startsWith("/api/v1/jobs/") && path.endsWith("/retry")) {
+            return Role.OPERATOR;
+        }
         if (path.equals("/api/v1/jobs") || path.startsWith("/api/v1/jobs/")) {
             return "GET".equals(method) ? Role.VIEWER : "DELETE".equals(method) ? Role.OPERATOR : Role.ADMIN;
         }

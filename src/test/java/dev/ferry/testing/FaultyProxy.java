@@ -75,6 +75,10 @@ public final class FaultyProxy implements AutoCloseable {
         /** Read the request (an upload) and drop the connection without answering. */
         record DropBeforeAnswer() implements Fault {
         }
+
+        /** Forward, and add these headers to the registry's answer (e.g. Docker Hub's RateLimit-Remaining). */
+        record AddHeaders(Map<String, String> headers) implements Fault {
+        }
     }
 
     /** Decides the fault for the {@code nth} request (1-based) with this method and path. */
@@ -189,6 +193,9 @@ public final class FaultyProxy implements AutoCloseable {
                     }
                 }
             });
+            if (fault instanceof Fault.AddHeaders added) {
+                added.headers().forEach((k, v) -> ex.getResponseHeaders().set(k, v));
+            }
             byte[] out = resp.body();
             boolean head = "HEAD".equals(ex.getRequestMethod());
             if (head) {
