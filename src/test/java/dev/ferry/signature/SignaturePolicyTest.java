@@ -246,6 +246,13 @@ class SignaturePolicyTest {
         String said = new String(openssl.getInputStream().readAllBytes());
         assertEquals(0, openssl.waitFor(), said);
         assertTrue(said.contains("Verified OK"), said);
+        // skopeo as the oracle where it can be one: Debian's skopeo 1.9 is built without sigstore
+        Skopeo.Result sk = skopeoReadsUnderPolicy(to);
+        if (!sk.stderr().contains("sigstore disabled")) {
+            assertEquals(0, sk.exitCode(), "skopeo accepts Ferry's sigstore signature: " + sk.stderr());
+        } else {
+            System.out.println("[signature test] skopeo cannot check sigstore signatures here: " + sk.stderr().trim());
+        }
 
         // a second signature appends a layer to the same .sig manifest
         JsonNode again = copy(Map.of("source", "docker://" + to, "destination", "docker://" + to,
