@@ -51,7 +51,8 @@ public class SyncResource {
     /** The YAML form's options, as query parameters; nothing else (credentials above all) is taken from the URL. */
     static final Set<String> YAML_QUERY = Set.of("destination", "scoped", "appendSuffix", "all", "keepGoing", "dryRun",
             "destTlsVerify", "destNoCreds", "retryTimes", "retryDelay", "imageParallelCopies", "parallelImages",
-            "referrers", "referrerArtifactTypes");
+            "referrers", "referrerArtifactTypes",
+            "excludeRegex", "latest", "latestBy", "maxAge", "prune", "pruneMax");
 
     @POST
     @Consumes({"application/yaml", "application/x-yaml", "text/yaml"})

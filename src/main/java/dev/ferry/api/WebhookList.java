@@ -1,28 +1,12 @@
 package dev.ferry.api;
 
 import dev.ferry.webhook.Hooks;
-import dev.ferry.webhook.PromotionRule;
 import java.util.List;
 
-/** The configured webhooks, without their secrets: only which kind of verification each uses. */
-public record WebhookList(List<Hook> hooks) {
+/** The webhooks, configured ones first, without their secrets. */
+public record WebhookList(List<Webhook> hooks) {
 
-    /**
-     * @param verification {@code hmac-sha256} (X-Hub-Signature-256) or {@code bearer} (Authorization: Bearer)
-     * @param registry     the configured source registry, or null when events name it
-     */
-    public record Hook(String name, String url, String verification, String registry, int maxBodyBytes, List<Rule> rules) {
-    }
-
-    public record Rule(String source, String tagRegex, String destination, boolean srcTlsVerify, boolean destTlsVerify) {
-    }
-
-    static WebhookList of(List<Hooks.Hook> hooks) {
-        return new WebhookList(hooks.stream().map(h -> new Hook(h.name(), "/api/v1/hooks/" + h.name(), h.signature().kind(),
-                h.registry().orElse(null), h.maxBodyBytes(), h.rules().stream().map(WebhookList::rule).toList())).toList());
-    }
-
-    private static Rule rule(PromotionRule r) {
-        return new Rule(r.source(), r.tagRegex(), r.destination(), r.srcTlsVerify(), r.destTlsVerify());
+    static WebhookList of(List<Hooks.Hook> hooks, java.util.function.Predicate<String> configured) {
+        return new WebhookList(hooks.stream().map(h -> Webhook.of(h, configured.test(h.name()))).toList());
     }
 }

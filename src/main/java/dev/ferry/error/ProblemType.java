@@ -69,6 +69,11 @@ public enum ProblemType {
     SIGNING_KEY_UNAVAILABLE("signing-key-unavailable", 503, "The signing key cannot be used"),
     SIGNING_FAILED("signing-failed", 502, "The signature could not be stored"),
     SIGNATURE_INVALID("signature-invalid", 422, "The signature does not verify"),
+    // ---- policies, runs and retries (issue 13: dev.ferry.policy) ----
+    POLICY_NOT_FOUND("policy-not-found", 404, "No such policy"),
+    POLICY_EXISTS("policy-exists", 409, "A policy with this name exists already"),
+    POLICY_RUN_ACTIVE("policy-run-active", 409, "A run of this policy is still active"),
+    JOB_NOT_RETRYABLE("job-not-retryable", 409, "The job cannot be retried"),
     INTERNAL("internal", 500, "Internal error");
 
     private static final String PREFIX = "urn:ferry:problem:";

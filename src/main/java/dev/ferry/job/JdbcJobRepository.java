@@ -75,6 +75,47 @@ public class JdbcJobRepository implements JobRepository {
     }
 
     @Override
+    public boolean insertLinked(Job job, String caller, JobEvent first, String secrets, java.util.Set<String> registries,
+                                Link link, Admission admission) {
+        String hosts = registries.isEmpty() ? null : " " + String.join(" ", new java.util.TreeSet<>(registries)) + " ";
+        return tx("storing job " + job.id(), c -> {
+            update(c, "INSERT INTO jobs (id, type, state, caller, request, progress, created_at, secrets, registries, policy, due_at, retry_of) "
+                            + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    job.id(), job.type(), job.state().wire(), caller, write(job.request()), write(job.progress()),
+                    ts(job.createdAt()), secrets, hosts, link.policy(), link.dueAt() == null ? NULL_TIMESTAMP : ts(link.dueAt()), link.retryOf());
+            insertEvents(c, List.of(first));
+            if (!admission.admit(c, job.id())) {
+                c.rollback();
+                return false;
+            }
+            return true;
+        });
+    }
+
+    @Override
+    public Optional<Link> link(String jobId) {
+        return tx("reading job " + jobId, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT policy, due_at, retry_of FROM jobs WHERE id = ?")) {
+                ps.setString(1, jobId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.<Link>empty();
+                    }
+                    return Optional.of(new Link(rs.getString(1), instant(rs, "due_at"), rs.getString(3)));
+                }
+            }
+        });
+    }
+
+    @Override
+    public Page listByPolicy(String policy, int offset, int limit) {
+        return tx("listing jobs of policy " + policy, c -> new Page(
+                query(c, "SELECT * FROM jobs WHERE policy = ? ORDER BY created_at DESC, id DESC OFFSET ? ROWS FETCH NEXT ? ROWS ONLY",
+                        policy, offset, limit),
+                count(c, "SELECT COUNT(*) FROM jobs WHERE policy = ?", policy)));
+    }
+
+    @Override
     public Optional<Stored> find(String id) {
         return tx("reading job " + id, c -> query(c, "SELECT * FROM jobs WHERE id = ?", id).stream().findFirst());
     }
@@ -438,10 +479,15 @@ public class JdbcJobRepository implements JobRepository {
         }
     }
 
+    /** A null bound as a timestamp (PostgreSQL refuses a VARCHAR null for a timestamp column). */
+    private static final Object NULL_TIMESTAMP = new Object();
+
     private static void bind(PreparedStatement ps, Object... args) throws SQLException {
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
-            if (a == null) {
+            if (a == NULL_TIMESTAMP) {
+                ps.setNull(i + 1, java.sql.Types.TIMESTAMP);
+            } else if (a == null) {
                 ps.setNull(i + 1, java.sql.Types.VARCHAR);
             } else if (a instanceof Timestamp t) {
                 ps.setTimestamp(i + 1, t);

@@ -51,6 +51,27 @@ public interface JobRepository {
     record Filter(JobState state, String type, String caller) {
     }
 
+    /**
+     * What started a job, stored with it: the policy it runs for and the due time of the schedule that fired it
+     * (both null for a one-off job, {@code dueAt} null for a manual or webhook run), and the job it retries.
+     */
+    record Link(String policy, Instant dueAt, String retryOf) {
+        public static final Link NONE = new Link(null, null, null);
+    }
+
+    /**
+     * Statements run in the transaction that records a linked job, after its row and first event are written
+     * (so they may count it, or lock and update rows of their own). Returning false rolls the whole insert back:
+     * nothing is recorded. JDBC on purpose: the store is JDBC, and the caller's fenced update must commit or roll
+     * back together with the job.
+     */
+    @FunctionalInterface
+    interface Admission {
+        boolean admit(java.sql.Connection c, String jobId) throws java.sql.SQLException;
+
+        Admission ALWAYS = (c, id) -> true;
+    }
+
     /** What a heartbeat found. */
     enum Renewal {
         /** Still ours, lease extended. */
@@ -71,6 +92,20 @@ public interface JobRepository {
     default void insert(Job job, String caller, String idempotencyKey, JobEvent first, String secrets) {
         insert(job, caller, idempotencyKey, first, secrets, java.util.Set.of());
     }
+
+    /**
+     * As {@link #insert}, with the job's {@link Link}, in one transaction with {@code admission}: true when the job
+     * is recorded, false when the admission refused it (nothing written). A second job for the same
+     * {@code (policy, dueAt)} is refused with {@link DuplicateKeyException}, across replicas.
+     */
+    boolean insertLinked(Job job, String caller, JobEvent first, String secrets, java.util.Set<String> registries,
+                         Link link, Admission admission);
+
+    /** The link of a job ({@link Link#NONE} for a one-off job); empty when there is no such job. */
+    Optional<Link> link(String jobId);
+
+    /** The jobs of a policy, newest first, with the total count. */
+    Page listByPolicy(String policy, int offset, int limit);
 
     Optional<Stored> find(String id);
 

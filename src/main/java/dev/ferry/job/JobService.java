@@ -54,6 +54,7 @@ public class JobService {
     private final Clock clock;
     private final Stores stores;
     private final SecretBox box;
+    private final jakarta.enterprise.event.Event<JobEnded> ended;
     private final String replica;
 
     /** Jobs this replica runs now. */
@@ -109,7 +110,9 @@ public class JobService {
     }
 
     public JobService(JobRepository store, JobEvents events, Vertx vertx, FerryConfig config, ObjectMapper json,
-                      Instance<JobWorkFactory> factories, Clock clock, Stores stores, SecretBox box) {
+                      Instance<JobWorkFactory> factories, Clock clock, Stores stores, SecretBox box,
+                      jakarta.enterprise.event.Event<JobEnded> ended) {
+        this.ended = ended;
         this.store = store;
         this.events = events;
         this.vertx = vertx;
@@ -176,6 +179,47 @@ public class JobService {
         }
         pumpSoon();
         return new Submitted(job, true);
+    }
+
+    /**
+     * Accepts a planned job linked to what started it (a policy run, a retry), recorded only if {@code admission}
+     * agrees in the same transaction (e.g. a fenced update of a schedule). Empty when the admission refused it, or
+     * when a job for the same {@code (policy, dueAt)} exists already; nothing is recorded then.
+     */
+    public Optional<Submitted> submitLinked(String type, String caller, JobPlan plan, JobRepository.Link link,
+                                            JobRepository.Admission admission) {
+        Job job = new Job(UUID.randomUUID().toString(), type, JobState.QUEUED, clock.instant(), null, null,
+                plan.storedRequest(), Progress.ZERO, null, null);
+        accepted.put(job.id(), new Accepted(plan.work(), clock.instant()));
+        boolean recorded;
+        try {
+            ObjectNode secrets = plan.secrets();
+            String sealed = secrets != null && box.enabled() ? box.seal(job.id(), secrets.toString()) : null;
+            recorded = store.insertLinked(job, caller, new JobEvent(job.id(), 1, "job", snapshot(job)), sealed,
+                    registriesOf(plan.storedRequest()), link, admission);
+        } catch (JobRepository.DuplicateKeyException e) {
+            recorded = false;
+        } catch (StoreException e) {
+            accepted.remove(job.id());
+            throw new FerryException(ProblemType.STORE_UNAVAILABLE, "the job could not be recorded; nothing was started", e);
+        }
+        if (!recorded) {
+            accepted.remove(job.id());
+            return Optional.empty();
+        }
+        pumpSoon();
+        return Optional.of(new Submitted(job, true));
+    }
+
+    /** What started a job: its policy, due time and the job it retries ({@link JobRepository.Link#NONE} when none). */
+    public Optional<JobRepository.Link> link(String id) {
+        return store.link(id);
+    }
+
+    /** The jobs of a policy, newest first. */
+    public Page pageOfPolicy(String policy, int offset, int limit) {
+        JobRepository.Page p = store.listByPolicy(policy, offset, limit);
+        return new Page(p.items().stream().map(s -> withLiveProgress(s.job())).toList(), p.total());
     }
 
     /** The earlier job of an Idempotency-Key, which must have been for the same request. */
@@ -439,6 +483,12 @@ public class JobService {
                 Log.warnf("job %s ended here as %s, but another replica holds it now: not recorded", id, state.wire());
             } else {
                 recorded.set(true);
+                try {
+                    JobRepository.Link link = store.link(id).orElse(JobRepository.Link.NONE);
+                    ended.fireAsync(new JobEnded(finished, link));
+                } catch (RuntimeException e) {
+                    Log.warnf("job %s: telling observers of its end failed: %s", id, e.getMessage());
+                }
             }
         }).whenComplete((v, t) -> {
             endedNotStored.remove(id, finished);
@@ -457,6 +507,10 @@ public class JobService {
     /** Global outbound notifications (dev.ferry.notify), once the end is in the store; recorded off the writer thread. */
     private void notifyEnded(Job finished) {
         if (notifiers == null || !notifiers.isResolvable()) {
+            return;
+        }
+        if (finished.request() != null && finished.request().path("policy").isTextual()) {
+            // a policy run: dev.ferry.policy notifies it once, with the policy's own targets (globals are added there)
             return;
         }
         try {
@@ -531,6 +585,9 @@ public class JobService {
     /** Waits up to {@code wait} for the job to end; returns it as it is then. */
     public Job await(Job job, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
+        // not running here (yet): poll the store, soon at first (a job accepted here is usually claimed within
+        // milliseconds), then every 100 ms
+        long pollMs = 2;
         while (true) {
             Active a = active.get(job.id());
             if (a != null) {
@@ -551,7 +608,8 @@ public class JobService {
                 return now;
             }
             try {
-                Thread.sleep(Math.min(100, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+                Thread.sleep(Math.min(pollMs, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+                pollMs = Math.min(100, pollMs * 2);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return now;

@@ -2,11 +2,9 @@ package dev.ferry.limit;
 
 /**
  * A token bucket on a caller's clock (monotonic nanoseconds, passed in, so a test controls time): {@code capacity}
- * tokens at most, refilled at {@code perSecond}. Two ways to use it: {@link #tryTake} refuses when empty (the
- * per-caller API rate limit answers 429), {@link #reserve} queues (the registry request rate waits): a reservation
- * takes the next token even if it has not arrived yet, so callers are spaced {@code 1/perSecond} apart in the order
- * they asked. Either way, in any interval of length T at most {@code capacity + perSecond * T} tokens are handed out.
- * Thread-safe.
+ * tokens at most, refilled at {@code perSecond}. {@link #tryTake} takes a token or says how long until one is there:
+ * the per-caller API rate limit answers 429 then, the registry traffic rules wait and try again (in order). In any
+ * interval of length T at most {@code capacity + perSecond * T} tokens are taken. Thread-safe.
  */
 public final class TokenBucket {
     private final double perSecond;
@@ -39,13 +37,6 @@ public final class TokenBucket {
             return 0;
         }
         return Math.max(1, (long) Math.ceil((1 - tokens) / perSecond * 1e9));
-    }
-
-    /** Takes the next token: 0 when it may be used now, else the nanoseconds to wait before using it. */
-    public synchronized long reserve(long now) {
-        refill(now);
-        tokens -= 1;
-        return tokens >= 0 ? 0 : Math.max(1, (long) Math.ceil(-tokens / perSecond * 1e9));
     }
 
     /** Whether the bucket is full (nothing taken recently): such a bucket may be forgotten. */

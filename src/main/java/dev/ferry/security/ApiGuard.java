@@ -19,8 +19,8 @@ import org.eclipse.microprofile.jwt.JsonWebToken;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
- * Secured mode, for every resource under {@code /api} except {@code /api/v1/hooks/} (webhooks carry their own
- * secrets): a valid bearer token (else 401), the role the endpoint needs (else 403), the caller's request rate
+ * Secured mode, for every resource under {@code /api} except webhook deliveries ({@code POST /api/v1/hooks/NAME}:
+ * they carry their own secrets; creating, replacing and deleting hooks needs the admin role): a valid bearer token (else 401), the role the endpoint needs (else 403), the caller's request rate
  * (else 429) and, for new jobs, the caller's active-job cap (else 429). Deny by default: an endpoint not in
  * {@link #required} needs the admin role. In local mode it does nothing.
  */
@@ -55,6 +55,19 @@ public class ApiGuard {
         if ("POST".equals(method) && READS.contains(path)) {
             return Role.VIEWER;
         }
+        // policies (issue 13): reading them and their runs is a viewer's; running one (or its dry-run plan) and
+        // retrying a job's failed images an operator's; creating, replacing and deleting them an admin's
+        if (path.equals("/api/v1/policies") || path.startsWith("/api/v1/policies/")) {
+            if ("GET".equals(method)) {
+                return Role.VIEWER;
+            }
+            boolean run = "POST".equals(method) && (path.endsWith("/runs") || path.endsWith("/plan"))
+                    && path.chars().filter(ch -> ch == '/').count() == 5;
+            return run ? Role.OPERATOR : Role.ADMIN;
+        }
+        if ("POST".equals(method) && path.startsWith("/api/v1/jobs/") && path.endsWith("/retry")) {
+            return Role.OPERATOR;
+        }
         if (path.equals("/api/v1/jobs") || path.startsWith("/api/v1/jobs/")) {
             return "GET".equals(method) ? Role.VIEWER : "DELETE".equals(method) ? Role.OPERATOR : Role.ADMIN;
         }
@@ -65,8 +78,10 @@ public class ApiGuard {
         return Role.ADMIN;
     }
 
-    static boolean guarded(String path) {
-        return (path.equals("/api") || path.startsWith("/api/")) && !path.startsWith(HOOKS);
+    /** Everything under /api except a webhook delivery ({@code POST /api/v1/hooks/NAME}): managing hooks is guarded. */
+    static boolean guarded(String method, String path) {
+        boolean delivery = "POST".equals(method) && path.startsWith(HOOKS) && path.indexOf('/', HOOKS.length()) < 0;
+        return (path.equals("/api") || path.startsWith("/api/")) && !delivery;
     }
 
     private static String path(ContainerRequestContext ctx) {
@@ -80,7 +95,7 @@ public class ApiGuard {
             return Uni.createFrom().nullItem();
         }
         String path = path(ctx);
-        if (!guarded(path)) {
+        if (!guarded(ctx.getMethod(), path)) {
             return Uni.createFrom().nullItem();
         }
         return identities.getDeferredIdentity().onItemOrFailure().transform((identity, failure) -> {

@@ -76,10 +76,14 @@ final class ArchiveImport {
     private int written;
     private long writtenBytes;
 
-    ArchiveImport(Format format, ImageDestination destination, Path spoolDir, long spoolMax, int manifestLimit,
-                  LocalFiles files, CopyListener listener, Cancellation cancellation, String describe) {
+    /**
+     * @param writeEarly whether blobs may be written before the image is known (false when a signature policy must
+     *                   admit the image before anything is written: then everything is spooled)
+     */
+    ArchiveImport(Format format, ImageDestination destination, boolean writeEarly, Path spoolDir, long spoolMax,
+                  int manifestLimit, LocalFiles files, CopyListener listener, Cancellation cancellation, String describe) {
         this.format = format;
-        this.destination = destination.capabilities().parallelBlobs() ? destination : null;
+        this.destination = writeEarly && destination.capabilities().parallelBlobs() ? destination : null;
         this.spoolDir = spoolDir;
         this.spoolMax = spoolMax;
         this.manifestLimit = manifestLimit;

@@ -52,9 +52,11 @@ public class Imports implements JobWorkFactory {
     private final ImportConfig importConfig;
     private final ObjectMapper json;
     private final LocalFiles files;
+    private final dev.ferry.signature.SignaturesConfig signatures;
 
     public Imports(Transports transports, ImageCopier copier, FerryConfig config, ImportConfig importConfig,
-                   ObjectMapper json, Vertx vertx) {
+                   ObjectMapper json, Vertx vertx, dev.ferry.signature.SignaturesConfig signatures) {
+        this.signatures = signatures;
         this.transports = transports;
         this.copier = copier;
         this.config = config;
@@ -66,6 +68,30 @@ public class Imports implements JobWorkFactory {
     @Override
     public String type() {
         return "import";
+    }
+
+    /**
+     * At start-up, what an earlier run of this Ferry left in the spool directory (killed mid-import) is removed: only
+     * entries named as Ferry names them (a job id, {@code daemon-get-ID.tar}, {@code daemon-load-ID.tar}), so a
+     * spool directory shared by mistake with other files loses nothing else.
+     */
+    void onStart(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent start) {
+        Path root = spoolRoot();
+        java.util.regex.Pattern ours = java.util.regex.Pattern.compile(
+                "(daemon-(get|load)-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\\.tar)?(\\..*\\.tmp)?|\\.daemon-load-.*\\.tmp");
+        try (java.util.stream.Stream<Path> entries = java.nio.file.Files.list(root)) {
+            entries.filter(p -> ours.matcher(p.getFileName().toString()).matches()).forEach(Imports::deleteTree);
+        } catch (java.io.IOException e) {
+            // no spool directory yet: nothing to clean
+        }
+    }
+
+    private static void deleteTree(Path p) {
+        try (java.util.stream.Stream<Path> all = java.nio.file.Files.walk(p)) {
+            all.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (java.io.IOException e) {
+            io.quarkus.logging.Log.warnf("could not remove the stale import spool %s: %s", p, e.getMessage());
+        }
     }
 
     @Override
@@ -181,7 +207,9 @@ public class Imports implements JobWorkFactory {
         Future<ImageDestination> opened = destination.get();
         opened.onFailure(t -> drainWithoutReading(body, drained));
         return opened.compose(d -> {
-            ArchiveImport imp = new ArchiveImport(format, d, spool, importConfig.spoolMaxBytes().asLongValue(),
+            // a signature policy admits the image before anything is written: then nothing is written early
+            boolean writeEarly = signatures.policy().isEmpty();
+            ArchiveImport imp = new ArchiveImport(format, d, writeEarly, spool, importConfig.spoolMaxBytes().asLongValue(),
                     config.limits().manifestBytes(), files, listener, cancellation, describe);
             TarStreamReader reader = imp.read(body, maxBytes(), importConfig.maxEntries());
             reader.drained().onComplete(drained);

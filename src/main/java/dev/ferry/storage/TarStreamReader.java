@@ -68,6 +68,9 @@ final class TarStreamReader {
     private String longName;
     private String paxPath;
     private String paxLink;
+    /** The source's context and thread: every step runs there (a consumer may call back from another event loop). */
+    private io.vertx.core.Context context;
+    private Thread loop;
 
     private TarStreamReader(ReadStream<Buffer> source, Consumer consumer, long maxBytes, int maxEntries, String what) {
         this.source = source;
@@ -103,7 +106,18 @@ final class TarStreamReader {
         return total;
     }
 
+    /** Runs {@code step} on the reader's thread: at once when already there, else queued on its context. */
+    private void onReader(Runnable step) {
+        if (context == null || Thread.currentThread() == loop) {
+            step.run();
+        } else {
+            context.runOnContext(v -> step.run());
+        }
+    }
+
     private void start() {
+        context = io.vertx.core.Vertx.currentContext();
+        loop = Thread.currentThread();
         source.exceptionHandler(t -> {
             FerryException e = t instanceof FerryException fe ? fe : invalid("the stream broke off after " + total + " bytes ("
                     + (t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage()) + ")");
@@ -303,14 +317,14 @@ final class TarStreamReader {
             } catch (RuntimeException e) {
                 f = Future.failedFuture(e);
             }
-            f.onComplete(ar -> {
+            f.onComplete(ar -> onReader(() -> {
                 waiting = false;
                 if (ar.failed()) {
                     fail(ar.cause());
                 } else {
                     process();
                 }
-            });
+            }));
             return;
         }
         if (type == '1' || type == '2') {
@@ -432,9 +446,9 @@ final class TarStreamReader {
     private final class Entry implements ReadStream<Buffer> {
         final String name;
         final long size;
-        boolean paused = true;
-        boolean ended;
-        boolean aborted;
+        volatile boolean paused = true;
+        volatile boolean ended;
+        volatile boolean aborted;
         Handler<Buffer> handler;
         Handler<Void> endHandler;
         Handler<Throwable> exceptionHandler;
@@ -471,7 +485,7 @@ final class TarStreamReader {
             }
             aborted = true;
             paused = false;
-            process();
+            onReader(TarStreamReader.this::process);
         }
 
         @Override
@@ -498,7 +512,7 @@ final class TarStreamReader {
         public ReadStream<Buffer> resume() {
             paused = false;
             if (!ended) {
-                process();
+                onReader(TarStreamReader.this::process);
             }
             return this;
         }

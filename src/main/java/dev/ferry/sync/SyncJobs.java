@@ -98,6 +98,11 @@ public class SyncJobs implements JobWorkFactory {
 
     /** skopeo's YAML source document as it is, with the destination and options from {@code r}. */
     public JobPlan planYaml(String yaml, SyncRequest r) {
+        return planYaml(yamlTree(yaml), r);
+    }
+
+    /** skopeo's YAML source document read as a tree (scalars as written), credentials included; 400 when unreadable. */
+    public JsonNode yamlTree(String yaml) {
         if (yaml == null || yaml.isBlank()) {
             throw new FerryException(ProblemType.INVALID_REQUEST, "a YAML document (skopeo sync --src yaml) is required");
         }
@@ -109,7 +114,7 @@ public class SyncJobs implements JobWorkFactory {
             throw new FerryException(ProblemType.INVALID_REQUEST, "the YAML document cannot be read: "
                     + e.getMessage().lines().findFirst().orElse("syntax error"));
         }
-        return planYaml(tree, r);
+        return tree;
     }
 
     private JobPlan planYaml(JsonNode tree, SyncRequest r) {
@@ -219,7 +224,8 @@ public class SyncJobs implements JobWorkFactory {
         return new SyncOptions(destination, null, Boolean.TRUE.equals(r.scoped()), r.appendSuffix(),
                 Boolean.TRUE.equals(r.keepGoing()), Boolean.TRUE.equals(r.dryRun()), parallelImages,
                 new CopyOptions(Boolean.TRUE.equals(r.all()), null, parallelBlobs)
-                        .withReferrers(dev.ferry.referrers.ReferrerRequests.options(r.referrers(), r.referrerArtifactTypes())));
+                        .withReferrers(dev.ferry.referrers.ReferrerRequests.options(r.referrers(), r.referrerArtifactTypes())),
+                TagFilters.of(r));
     }
 
     /**
@@ -233,13 +239,17 @@ public class SyncJobs implements JobWorkFactory {
             ImageReference to = checkNaming(o, s);
             repositories.add(to);
             RegistryAccess a = access.forReference(to, destination, "dest");
+            if (o.filters().prune()) {
+                // prune deletes at the destination: the caller must be allowed to (secured mode)
+                access.forReference(to, destination, "dest", dev.ferry.security.Action.DELETE);
+            }
             first = first == null ? a : first;
         }
         // skopeo sync's --sign-by, --sign-by-sigstore-private-key, --sign-identity, --remove-signatures
         dev.ferry.signature.SigningRequest signed = signing.check(r.signBy(), r.signBySigstorePrivateKey(), r.signIdentity(),
                 r.removeSignatures(), repositories);
         return new SyncOptions(o.destination(), first, o.scoped(), o.appendSuffix(), o.keepGoing(), o.dryRun(),
-                o.parallelImages(), o.copy().withSigning(signed));
+                o.parallelImages(), o.copy().withSigning(signed), o.filters());
     }
 
     /** A destination name that cannot be valid is a 400 now (skopeo fails on it too, e.g. scoped with a source port). */
@@ -318,12 +328,24 @@ public class SyncJobs implements JobWorkFactory {
         return node;
     }
 
+    /** Fields a policy run or a retry adds to the stored request (what started it); not part of the sync itself. */
+    public static final List<String> LINK_FIELDS = List.of("policy", "trigger", "dueAt", "retryOf");
+
     @Override
     public JobWork resume(JsonNode storedRequest) {
+        return replan(storedRequest).work();
+    }
+
+    /**
+     * Plans again from a stored request (a job's, or a policy's with its secrets put back): its link fields are
+     * ignored, and it is refused (job-not-resumable) when secrets it needs were removed.
+     */
+    public JobPlan replan(JsonNode storedRequest) {
         ObjectNode copy = StoredRequests.resumable(storedRequest);
+        LINK_FIELDS.forEach(copy::remove);
         JsonNode yaml = copy.remove("yaml");
         SyncRequest r = StoredRequests.read(json, copy, SyncRequest.class);
-        return (yaml != null ? planYaml(yaml, r) : plan(r)).work();
+        return yaml != null ? planYaml(yaml, r) : plan(r);
     }
 
     /** Reads a YAML value as a tree whose scalars keep their text as written ({@code 1.10} stays "1.10", not 1.1). */

@@ -22,6 +22,16 @@ import dev.ferry.registry.AccessOptions;
  * @param signBySigstorePrivateKey --sign-by-sigstore-private-key, by NAME of a sigstore key configured in Ferry
  * @param signIdentity   --sign-identity (default: each image's destination reference)
  * @param removeSignatures --remove-signatures: the source's lookaside signatures are not carried over
+ * @param excludeRegex   tags matching this regular expression (unanchored) are not selected, whatever else selects them
+ * @param latest         of the tags selected, only the newest N (by {@code latestBy})
+ * @param latestBy       {@code semver} (default: highest versions; tags that are no version are not selected) or
+ *                       {@code created} (the image config's {@code created} time; one config read per tag)
+ * @param maxAge         only images created within this long ({@code 30d}, {@code 12h}, ISO-8601 {@code P30D}); reads configs
+ * @param immutableTags  regular expressions (whole tag): a tag that matches and is present at the destination is not
+ *                       read again at the source (one tag list of the destination instead of two HEADs per tag)
+ * @param prune          delete at the destination the tags the source no longer has, within this sync's scope
+ * @param pruneMax       most tags pruned in one run (default 10); the rest are listed as over the cap
+ * @param onlyImages     only these source images ({@code docker://HOST/REPO:TAG}) of those selected (what a retry sets)
  */
 public record SyncRequest(String source, String destination, Boolean scoped, String appendSuffix,
                           String tagRegex, String semver, Boolean all, Boolean keepGoing, Boolean dryRun,
@@ -31,7 +41,10 @@ public record SyncRequest(String source, String destination, Boolean scoped, Str
                           Boolean srcNoCreds, Boolean destNoCreds,
                           Integer retryTimes, String retryDelay, Integer imageParallelCopies, Integer parallelImages,
                           Boolean referrers, java.util.List<String> referrerArtifactTypes,
-                          String signBy, String signBySigstorePrivateKey, String signIdentity, Boolean removeSignatures) {
+                          String signBy, String signBySigstorePrivateKey, String signIdentity, Boolean removeSignatures,
+                          String excludeRegex, Integer latest, String latestBy, String maxAge,
+                          java.util.List<String> immutableTags, Boolean prune, Integer pruneMax,
+                          java.util.List<String> onlyImages) {
 
     public AccessOptions sourceAccess() {
         return new AccessOptions(srcCreds, srcRegistryToken, srcNoCreds, srcTlsVerify, retryTimes, retryDelay);

@@ -68,24 +68,42 @@ public class Syncer {
     }
 
     public Future<SyncResult> sync(List<SyncSource> sources, SyncOptions o, SyncListener listener, Cancellation cancellation) {
-        return enumerate(sources, o).compose(items -> run(items, o, listener, cancellation));
+        List<Pruner.Scope> scopes = java.util.Collections.synchronizedList(new ArrayList<>());
+        return enumerate(sources, o, scopes).compose(items -> run(items, o, listener, cancellation)).compose(result ->
+                !o.filters().prune() || cancellation.isCancelled() ? Future.succeededFuture(result)
+                        : new Pruner(registry).prune(sortedScopes(scopes, sources), o).map(result::withPrune));
+    }
+
+    private static List<Pruner.Scope> sortedScopes(List<Pruner.Scope> scopes, List<SyncSource> sources) {
+        List<Pruner.Scope> out = new ArrayList<>(scopes);
+        out.sort(java.util.Comparator.comparingInt(sc -> sources.indexOf(sc.source())));
+        return out;
     }
 
     /** The images every source selects, in source order, each with its destination. */
     Future<List<Item>> enumerate(List<SyncSource> sources, SyncOptions o) {
+        return enumerate(sources, o, new ArrayList<>());
+    }
+
+    /** As above; each source listed by tags also adds its prune scope to {@code scopes}. */
+    private Future<List<Item>> enumerate(List<SyncSource> sources, SyncOptions o, List<Pruner.Scope> scopes) {
         List<Future<List<Item>>> lists = new ArrayList<>();
         for (SyncSource s : sources) {
             Future<List<String>> refs = s.references().isEmpty()
-                    ? registry.tagList(s.access(), s.repository()).map(tags -> tags.stream().filter(s::selects)
-                            // attachment tags (sha256-<hex>[.sig|.att|.sbom]) travel with their image (referrers/)
-                            .filter(t -> !o.copy().referrers().enabled() || !dev.ferry.referrers.FallbackTags.isAttachmentTag(t))
-                            .toList())
+                    ? registry.tagList(s.access(), s.repository()).compose(tags -> {
+                        scopes.add(new Pruner.Scope(s, SyncNaming.destination(o.destination(), s.repository().withTag("latest"),
+                                o.scoped(), o.appendSuffix()).withTag(null), java.util.Set.copyOf(tags)));
+                        return select(s, tags, o);
+                    })
                     : Future.succeededFuture(s.references());
             lists.add(refs.map(rs -> {
                 List<Item> items = new ArrayList<>();
                 for (String r : rs) {
                     ImageReference src = r.startsWith("sha256:") || r.contains(":")
                             ? s.repository().withDigest(Digest.parse(r)) : s.repository().withTag(r);
+                    if (o.filters().only() != null && !o.filters().only().contains(src.transportName())) {
+                        continue;
+                    }
                     items.add(new Item(s.access(), src, SyncNaming.destination(o.destination(), src, o.scoped(), o.appendSuffix())));
                 }
                 return items;
@@ -100,6 +118,63 @@ public class Syncer {
         });
     }
 
+    /** Config reads at once when a filter needs creation times. */
+    static final int PARALLEL_CONFIG_READS = 8;
+
+    /** The tags of a listing that the source and the sync's filters select, in listing order. */
+    private Future<List<String>> select(SyncSource s, List<String> tags, SyncOptions o) {
+        TagFilters f = o.filters();
+        List<String> picked = tags.stream().filter(s::selects).filter(f::keeps)
+                // attachment tags (sha256-<hex>[.sig|.att|.sbom]) travel with their image (referrers/)
+                .filter(t -> !o.copy().referrers().enabled() || !dev.ferry.referrers.FallbackTags.isAttachmentTag(t))
+                .toList();
+        if (!f.needsCreated()) {
+            return Future.succeededFuture(f.newest(picked, Map.of(), java.time.Instant.now()));
+        }
+        Map<String, java.time.Instant> created = new java.util.concurrent.ConcurrentHashMap<>();
+        List<java.util.function.Supplier<Future<?>>> reads = new ArrayList<>();
+        for (String t : picked) {
+            reads.add(() -> createdOf(s.access(), s.repository().withTag(t), o).map(at -> {
+                if (at != null) {
+                    created.put(t, at);
+                }
+                return null;
+            }));
+        }
+        return dev.ferry.transfer.BoundedParallel.run(reads, PARALLEL_CONFIG_READS)
+                .map(v -> f.newest(picked, created, java.time.Instant.now()));
+    }
+
+    /** The image config's {@code created} (for an index: the selected platform's), or null when it has none. */
+    private Future<java.time.Instant> createdOf(RegistryAccess access, ImageReference ref, SyncOptions o) {
+        return registry.manifestGet(access, ref).compose(m -> {
+            Manifest parsed = m.parse(ref);
+            if (parsed instanceof ImageIndex index) {
+                ImageReference child = ref.withTag(null).withDigest(CopyPlanner.pick(index, platform(o), ref.toString()).digest());
+                return registry.manifestGet(access, child).compose(cm -> configCreated(access, child, cm.parse(child)));
+            }
+            return configCreated(access, ref, parsed);
+        }).recover(t -> Future.succeededFuture(null));
+    }
+
+    private Future<java.time.Instant> configCreated(RegistryAccess access, ImageReference ref, Manifest m) {
+        if (!(m instanceof ImageManifest image)) {
+            return Future.succeededFuture(null);
+        }
+        return registry.blobGetBounded(access, ref, image.config().digest(), config.limits().manifestBytes(),
+                "reading the config of " + ref).map(bytes -> {
+            Object created = new io.vertx.core.json.JsonObject(io.vertx.core.buffer.Buffer.buffer(bytes)).getValue("created");
+            if (!(created instanceof String text)) {
+                return null;
+            }
+            try {
+                return java.time.OffsetDateTime.parse(text).toInstant();
+            } catch (java.time.DateTimeException e) {
+                return null;
+            }
+        });
+    }
+
     /** Images checked at once (two HEADs each); copies are bounded by parallelImages on top of this. */
     static final int PARALLEL_CHECKS = 16;
 
@@ -111,6 +186,8 @@ public class Syncer {
         final Map<String, Future<ManifestResult>> manifests = new java.util.concurrent.ConcurrentHashMap<>();
         /** In a dry run: repository@blob digests already counted as bytes to move. */
         final java.util.Set<String> plannedBlobs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        /** Destination repository -> its tags, listed once per sync when immutable tags are configured. */
+        final Map<String, Future<java.util.Set<String>>> destinationTags = new java.util.concurrent.ConcurrentHashMap<>();
         /** Set when an image failed without keepGoing: copies not yet started never start. */
         final AtomicBoolean stop = new AtomicBoolean();
 
@@ -297,7 +374,31 @@ public class Syncer {
         });
     }
 
+    /**
+     * Whether the item is an immutable tag the destination has already: one tag list per destination repository
+     * answers it for every tag there, and the source is not asked at all.
+     */
+    private Future<Boolean> immutablePresent(Item item, SyncOptions o, Shared shared) {
+        if (!o.filters().isImmutable(item.source().tag()) || item.destination().tag() == null) {
+            return Future.succeededFuture(false);
+        }
+        ImageReference repo = item.destination().withTag(null);
+        return shared.destinationTags.computeIfAbsent(repo.name(), k -> registry.tagList(o.destinationAccess(), repo)
+                        .<java.util.Set<String>>map(java.util.Set::copyOf)
+                        .recover(t -> Future.succeededFuture(java.util.Set.of())))
+                .map(tags -> tags.contains(item.destination().tag()));
+    }
+
+    private static final String IMMUTABLE_PRESENT = "immutable tag present at the destination (not read at the source)";
+
     private Future<ImageOutcome> syncOne(Item item, SyncOptions o, SyncListener listener, Cancellation cancellation, Shared shared) {
+        return immutablePresent(item, o, shared).compose(present -> present
+                ? Future.succeededFuture(new ImageOutcome(item.source().transportName(), item.destination().transportName(),
+                        "skipped", null, null, 0L, IMMUTABLE_PRESENT))
+                : syncChanged(item, o, listener, cancellation, shared));
+    }
+
+    private Future<ImageOutcome> syncChanged(Item item, SyncOptions o, SyncListener listener, Cancellation cancellation, Shared shared) {
         String src = item.source().transportName();
         String dst = item.destination().transportName();
         Future<ManifestHead> there = registry.manifestHead(o.destinationAccess(), item.destination());
@@ -348,6 +449,13 @@ public class Syncer {
      * a blob shared with another image of the sync counted once, so the bytes of all images add up to what would move.
      */
     private Future<ImageOutcome> plan(Item item, SyncOptions o, Shared shared) {
+        return immutablePresent(item, o, shared).compose(present -> present
+                ? Future.succeededFuture(new ImageOutcome(item.source().transportName(), item.destination().transportName(),
+                        "planned", "skip", null, 0L, IMMUTABLE_PRESENT))
+                : planChanged(item, o, shared));
+    }
+
+    private Future<ImageOutcome> planChanged(Item item, SyncOptions o, Shared shared) {
         String src = item.source().transportName();
         String dst = item.destination().transportName();
         Future<ManifestHead> there = registry.manifestHead(o.destinationAccess(), item.destination());

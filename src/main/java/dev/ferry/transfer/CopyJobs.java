@@ -58,6 +58,9 @@ public class CopyJobs implements JobWorkFactory {
                 "dest", src);
         CopyOptions options = options(r).withSigning(signing.check(r.signBy(), r.signBySigstorePrivateKey(), r.signIdentity(), r.removeSignatures(),
                 dst instanceof ImageLocation.Docker docker ? List.of(docker.reference()) : null));
+        if ("v2s2".equals(options.format()) && (dst instanceof ImageLocation.OciLayout || dst instanceof ImageLocation.OciArchive)) {
+            throw FerryException.invalidField("format", "an OCI layout holds OCI manifests only: v2s2 cannot be written there");
+        }
         if (options.all() && dst instanceof ImageLocation.DockerArchive) {
             throw FerryException.invalidField("all", "a docker-archive holds one image: copy one platform, or use oci-archive");
         }
@@ -91,8 +94,8 @@ public class CopyJobs implements JobWorkFactory {
         }
         Platform platform = RequestFields.platform(config.platform(), r.overrideOs(), r.overrideArch(), r.overrideVariant());
         String format = r.format();
-        if (format != null && !"oci".equals(format)) {
-            throw FerryException.invalidField("format", "must be oci (v2s2 conversion is not supported: Ferry keeps Docker manifests as they are)");
+        if (format != null && !"oci".equals(format) && !"v2s2".equals(format)) {
+            throw FerryException.invalidField("format", "must be oci or v2s2");
         }
         return new CopyOptions(all, platform, parallel, format, Boolean.TRUE.equals(r.preserveDigests()),
                 dev.ferry.referrers.ReferrerRequests.options(r.referrers(), r.referrerArtifactTypes()));

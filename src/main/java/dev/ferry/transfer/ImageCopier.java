@@ -118,12 +118,18 @@ public class ImageCopier {
     private Future<CopyResult> copyPlanned(CopyPlan planned, ImageSource source, ImageDestination destination, CopyOptions o,
                                            CopyListener listener, Cancellation cancellation) {
         boolean toOci = "oci".equals(o.format()) || (o.format() == null && destination.needsOci());
-        CopyPlan plan = toOci ? ManifestConversion.toOci(planned, source.describe()) : planned;
+        if ("v2s2".equals(o.format()) && destination.needsOci()) {
+            return Future.failedFuture(dev.ferry.error.FerryException.invalidField("format",
+                    destination.describe() + " holds OCI manifests only: v2s2 cannot be written there"));
+        }
+        CopyPlan plan = toOci ? ManifestConversion.toOci(planned, source.describe())
+                : "v2s2".equals(o.format()) ? ManifestConversion.toV2s2(planned, source.describe()) : planned;
         boolean changed = plan != planned || !destination.capabilities().keepsDigests();
         if (changed && o.preserveDigests()) {
             return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.DIGESTS_WOULD_CHANGE,
                     "copying " + source.describe() + " to " + destination.describe() + " would change digests ("
-                    + (plan != planned ? "its Docker manifests become OCI manifests" : "the destination keeps no manifest")
+                    + (plan != planned ? (toOci ? "its Docker manifests become OCI manifests" : "its OCI manifests become v2s2 manifests")
+                            : "the destination keeps no manifest")
                     + ") and preserveDigests is set"));
         }
         RegistryAccess dstAccess = destination instanceof RegistryDestination rd ? rd.access() : null;

@@ -32,6 +32,8 @@ import java.util.Set;
  */
 @ApplicationScoped
 public class WebhookPromotions {
+    /** A rule's destination that names a stored policy to run: {@code policy:NAME}. */
+    static final String POLICY_PREFIX = "policy:";
     private static final java.util.regex.Pattern HOOK_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     private final Hooks hooks;
@@ -39,6 +41,7 @@ public class WebhookPromotions {
     private final CopyJobs copies;
     private final JobService jobs;
     private final ObjectMapper json;
+    private final dev.ferry.policy.PolicyService policies;
     /** Serialises the check-then-submit of deliveries in this process (the table's key guards other processes). */
     private final Object submitting = new Object();
 
@@ -49,7 +52,9 @@ public class WebhookPromotions {
     private record Match(PushedTag pushed, String registry, PromotionRule rule) {
     }
 
-    public WebhookPromotions(Hooks hooks, WebhookDeliveries deliveries, CopyJobs copies, JobService jobs, ObjectMapper json) {
+    public WebhookPromotions(Hooks hooks, WebhookDeliveries deliveries, CopyJobs copies, JobService jobs, ObjectMapper json,
+                             dev.ferry.policy.PolicyService policies) {
+        this.policies = policies;
         this.hooks = hooks;
         this.deliveries = deliveries;
         this.copies = copies;
@@ -105,6 +110,21 @@ public class WebhookPromotions {
                 Optional<String> earlier = deliveries.jobOf(hook.name(), m.pushed().eventKey());
                 if (earlier.isPresent()) {
                     ids.add(earlier.get());
+                    continue;
+                }
+                // a rule whose destination is "policy:NAME" runs that stored policy rather than a copy (issue 13)
+                if (m.rule().destination().startsWith(POLICY_PREFIX)) {
+                    String event = m.registry() + "/" + m.pushed().repository() + ":" + m.pushed().tag();
+                    Optional<String> run = policies.runForWebhook(m.rule().destination().substring(POLICY_PREFIX.length()),
+                            "hook " + hook.name() + ", push of " + event);
+                    if (run.isEmpty()) {
+                        ignored++;
+                    } else if (deliveries.record(hook.name(), m.pushed().eventKey(), run.get(), Instant.now())) {
+                        ids.add(run.get());
+                        anyNew = true;
+                    } else {
+                        deliveries.jobOf(hook.name(), m.pushed().eventKey()).ifPresent(ids::add);
+                    }
                     continue;
                 }
                 // out of order (BAD-INPUT row 28): never promote a push older than one already promoted

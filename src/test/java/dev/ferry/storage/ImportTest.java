@@ -45,7 +45,8 @@ class ImportTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("ferry.import.max-bytes", Long.toString(MAX_BYTES),
-                    "ferry.import.spool-dir", WORK.resolve("spool").toString());
+                    "ferry.import.spool-dir", WORK.resolve("spool").toString(),
+                    "ferry.storage.roots", WORK.resolve("roots").toString());
         }
     }
 
@@ -54,7 +55,7 @@ class ImportTest {
 
     @BeforeAll
     static void fixtures() throws IOException {
-        Files.createDirectories(WORK);
+        Files.createDirectories(WORK.resolve("roots"));
         reg = SharedRegistries.get().anonymous().hostPort();
         RegistryPusher pusher = new RegistryPusher(SharedRegistries.get().anonymous().baseUrl());
         // one layer larger than the 4 MiB manifest cap (written while it streams in), one small (spooled)
@@ -112,6 +113,46 @@ class ImportTest {
         assertEquals(expected, job.path("result").path("digest").asText());
         assertEquals(expected, TestImages.sha256(Skopeo.inspectRaw(dst, "--tls-verify=false")));
         assertEquals(image.digest(), expected, "skopeo kept the OCI manifest, so did the import");
+        // the job's events: the big layer written as it streamed, then the manifest
+        dev.ferry.testing.SseClient.Stream events = dev.ferry.testing.SseClient.read(base + "api/v1/jobs/" + job.path("id").asText()
+                + "/events", null, java.time.Duration.ofSeconds(20));
+        String layer = image.layers().get(0).digest();
+        assertTrue(events.events().stream().anyMatch(e -> e.event().equals("blob") && e.data().contains(layer)
+                && e.data().contains("\"done\"")), events.events().toString());
+        assertTrue(events.events().stream().anyMatch(e -> e.event().equals("manifest") && e.data().contains(expected)),
+                events.events().toString());
+        assertEquals("job", events.events().get(events.events().size() - 1).event());
+    }
+
+    @Test
+    void shouldImportIntoAnOciLayoutAndADockerArchiveFile() throws Exception {
+        Path file = WORK.resolve("local-" + UUID.randomUUID() + ".oci.tar");
+        assertEquals(0, Skopeo.copy("docker://" + reg + "/import/app:v1", "oci-archive:" + file).exitCode());
+        // an OCI layout takes blobs in any order: the big layer is written as it streams in
+        Path layout = WORK.resolve("roots/layout-" + UUID.randomUUID());
+        Run r = post(file, "destination=oci:" + layout + ":v1&format=oci-archive", "application/x-tar");
+        assertEquals(200, status(r), r.out());
+        assertEquals(image.digest(), TestImages.sha256(Skopeo.inspectRaw("oci:" + layout + ":v1")));
+        // a docker-archive file takes blobs in a fixed order: the whole archive is spooled first, then written
+        Path archive = WORK.resolve("roots/app-" + UUID.randomUUID() + ".docker.tar");
+        Run d = post(file, "destination=docker-archive:" + archive + ":lab/app:v1&format=oci-archive", "application/x-tar");
+        assertEquals(200, status(d), d.out());
+        assertEquals(image.config().digest(), JSON.readTree(Skopeo.inspectRaw("docker-archive:" + archive)).path("config")
+                .path("digest").asText());
+        try (java.util.stream.Stream<Path> left = Files.list(WORK.resolve("spool"))) {
+            assertEquals(0, left.count(), "the spool is emptied after each import");
+        }
+    }
+
+    @Test
+    void shouldImportAChunkedBodyFromAPipe() throws Exception {
+        Path file = WORK.resolve("pipe-" + UUID.randomUUID() + ".oci.tar");
+        assertEquals(0, Skopeo.copy("docker://" + reg + "/import/app:v1", "oci-archive:" + file).exitCode());
+        String dst = fresh("pipe");
+        Run r = sh("cat " + file + " | curl -sS -X POST -T - -H 'Content-Type: application/x-tar' -w '\\n%{http_code} %{content_type}' '"
+                + base + "api/v1/import?destination=" + dst + "&format=oci-archive&destTlsVerify=false'");
+        assertEquals(200, status(r), r.out());
+        assertEquals(image.digest(), TestImages.sha256(Skopeo.inspectRaw(dst, "--tls-verify=false")));
     }
 
     @Test

@@ -75,6 +75,10 @@ public final class FaultyProxy implements AutoCloseable {
         /** Read the request (an upload) and drop the connection without answering. */
         record DropBeforeAnswer() implements Fault {
         }
+
+        /** Forward, and add these headers to the registry's answer (e.g. Docker Hub's RateLimit-Remaining). */
+        record AddHeaders(Map<String, String> headers) implements Fault {
+        }
     }
 
     /** Decides the fault for the {@code nth} request (1-based) with this method and path. */
@@ -95,11 +99,16 @@ public final class FaultyProxy implements AutoCloseable {
      * @param dropRate       share of blob GETs cut off after half the body
      */
     public FaultyProxy(String targetHostPort, double errorRate, double dropRate, long seed) throws IOException {
+        this(targetHostPort, errorRate, dropRate, seed, 0);
+    }
+
+    /** As above, listening on {@code port} (0: any free port), for a test whose configuration must name it first. */
+    public FaultyProxy(String targetHostPort, double errorRate, double dropRate, long seed, int port) throws IOException {
         this.target = targetHostPort;
         this.errorRate = errorRate;
         this.dropRate = dropRate;
         this.random = new Random(seed);
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 100);
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 100);
         server.setExecutor(executor);
         server.createContext("/", this::handle);
         server.start();
@@ -113,7 +122,20 @@ public final class FaultyProxy implements AutoCloseable {
         return random.nextDouble();
     }
 
+    /** Requests being handled now, and the most at once so far (from the request's headers to the answer's end). */
+    public final AtomicInteger inFlight = new AtomicInteger();
+    public final AtomicInteger maxInFlight = new AtomicInteger();
+
     private void handle(HttpExchange ex) throws IOException {
+        maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+        try {
+            forward(ex);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private void forward(HttpExchange ex) throws IOException {
         try (ex) {
             byte[] body;
             try (InputStream in = ex.getRequestBody()) {
@@ -171,6 +193,9 @@ public final class FaultyProxy implements AutoCloseable {
                     }
                 }
             });
+            if (fault instanceof Fault.AddHeaders added) {
+                added.headers().forEach((k, v) -> ex.getResponseHeaders().set(k, v));
+            }
             byte[] out = resp.body();
             boolean head = "HEAD".equals(ex.getRequestMethod());
             if (head) {

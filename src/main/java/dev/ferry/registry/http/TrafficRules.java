@@ -7,6 +7,8 @@ import io.quarkus.logging.Log;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,7 +23,7 @@ import java.util.regex.Pattern;
  * <ol>
  *   <li>waits while the registry's announced quota is below the floor (until its window resets, bounded),</li>
  *   <li>takes one of the registry's concurrent-request permits (released when the answer has been read),</li>
- *   <li>takes its token of the request rate (waits for it: requests are paced, not refused).</li>
+ *   <li>takes its token of the request rate, in order (waits for it: requests are paced, not refused).</li>
  * </ol>
  * Time comes from a clock and a scheduler passed in, so tests control it. Hosts without rules pass straight through.
  */
@@ -42,6 +44,9 @@ final class TrafficRules {
         final Integer floor;
         final long maxWaitNanos;
         volatile long pausedUntil;
+        /** Requests waiting for a token, in order; a timer is pending for the head when pumpScheduled. */
+        final java.util.ArrayDeque<Promise<Void>> pacing = new java.util.ArrayDeque<>();
+        boolean pumpScheduled;
         volatile long announcedPause = Long.MIN_VALUE;
 
         Host(String name, FerryConfig.RegistrySettings s, long now) {
@@ -135,17 +140,49 @@ final class TrafficRules {
         return p.future();
     }
 
+    /**
+     * Waits for the request's token, in the order requests asked. The token is taken when the request is about to go
+     * (not reserved ahead), so a timer that fires late cannot release a bunch of requests at once: the bound holds at
+     * the moment requests are sent.
+     */
     private Future<Void> paced(Host host) {
         if (host.bucket == null) {
             return Future.succeededFuture();
         }
-        long wait = host.bucket.reserve(clock.getAsLong());
-        if (wait == 0) {
-            return Future.succeededFuture();
-        }
         Promise<Void> p = Promise.promise();
-        scheduler.after(wait, p::complete);
+        synchronized (host) {
+            host.pacing.add(p);
+        }
+        pump(host);
         return p.future();
+    }
+
+    private void pump(Host host) {
+        List<Promise<Void>> go = new ArrayList<>();
+        long wait = 0;
+        synchronized (host) {
+            while (!host.pacing.isEmpty()) {
+                wait = host.bucket.tryTake(clock.getAsLong());
+                if (wait > 0) {
+                    break;
+                }
+                go.add(host.pacing.poll());
+            }
+            if (wait > 0 && !host.pumpScheduled) {
+                host.pumpScheduled = true;
+            } else {
+                wait = 0;
+            }
+        }
+        go.forEach(Promise::complete);
+        if (wait > 0) {
+            scheduler.after(wait, () -> {
+                synchronized (host) {
+                    host.pumpScheduled = false;
+                }
+                pump(host);
+            });
+        }
     }
 
     /**
