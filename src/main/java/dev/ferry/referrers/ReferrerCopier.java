@@ -55,6 +55,9 @@ public class ReferrerCopier implements AfterImagePush {
         this.discovery = discovery;
     }
 
+    /** Artifacts of one image copied at once (each one's blobs at once too). */
+    static final int PARALLEL_ARTIFACTS = 4;
+
     @Override
     public int order() {
         return 100;
@@ -81,12 +84,13 @@ public class ReferrerCopier implements AfterImagePush {
             return Future.succeededFuture();
         }
         List<Future<List<Found>>> found = new ArrayList<>();
+        Future<java.util.Set<String>> tags = discovery.tags(src.access(), src.reference());
         for (Digest subject : image.pushed()) {
-            found.add(discovery.attachedTo(src.access(), src.reference(), subject, image.options().referrers()));
+            found.add(discovery.attachedTo(src.access(), src.reference(), subject, image.options().referrers(), tags));
         }
-        List<String> failures = new ArrayList<>();
+        List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
         return Future.join(new ArrayList<>(found)).transform(ignored -> {
-            Future<Void> chain = Future.succeededFuture();
+            List<Future<Void>> subjects = new ArrayList<>();
             for (int i = 0; i < found.size(); i++) {
                 Digest subject = image.pushed().get(i);
                 Future<List<Found>> f = found.get(i);
@@ -99,9 +103,16 @@ public class ReferrerCopier implements AfterImagePush {
                     listener.attachment(new Attachment(subject, null, null, null, null, null, "failed", why));
                     continue;
                 }
-                chain = chain.compose(v -> copySubject(src, dst, subject, f.result(), listener, cancellation, failures));
+                subjects.add(copySubject(src, dst, subject, f.result(), listener, cancellation, failures));
             }
-            return chain;
+            return Future.join(new ArrayList<>(subjects)).transform(all -> {
+                for (Future<Void> one : subjects) {
+                    if (one.failed()) {
+                        return Future.<Void>failedFuture(one.cause());
+                    }
+                }
+                return Future.<Void>succeededFuture();
+            });
         }).compose(v -> failures.isEmpty() ? Future.<Void>succeededFuture()
                 : Future.failedFuture(new FerryException(ProblemType.REFERRERS_INCOMPLETE, "the image is at "
                         + dst.describe() + ", but " + failures.size() + " of its attached artifacts could not be copied: "
@@ -111,19 +122,25 @@ public class ReferrerCopier implements AfterImagePush {
     /** Every artifact of one subject, one after the other; then the fallback index if the destination needs one. */
     private Future<Void> copySubject(RegistrySource src, RegistryDestination dst, Digest subject, List<Found> found,
                                      CopyListener listener, Cancellation cancellation, List<String> failures) {
-        List<Done> done = new ArrayList<>();
-        Future<Void> chain = Future.succeededFuture();
-        for (Found f : found) {
-            chain = chain.compose(v -> cancelled(cancellation) ? Future.failedFuture(new Cancellation.CancelledException())
+        Done[] slots = new Done[found.size()];
+        List<java.util.function.Supplier<Future<?>>> tasks = new ArrayList<>();
+        for (int i = 0; i < found.size(); i++) {
+            Found f = found.get(i);
+            int slot = i;
+            tasks.add(() -> cancelled(cancellation) ? Future.failedFuture(new Cancellation.CancelledException())
                     : copyOne(src, dst, f, cancellation).transform(ar -> {
                         if (ar.failed() && ar.cause() instanceof Cancellation.CancelledException) {
                             return Future.failedFuture(ar.cause());
                         }
-                        done.add(ar.succeeded() ? ar.result() : new Done(f, "failed", null, null, ar.cause().getMessage()));
+                        slots[slot] = ar.succeeded() ? ar.result() : new Done(f, "failed", null, null, ar.cause().getMessage());
                         return Future.succeededFuture();
                     }));
         }
-        return chain.compose(v -> indexFallback(dst, subject, done)).transform(ar -> {
+        List<Done> done = new ArrayList<>();
+        return dev.ferry.transfer.BoundedParallel.run(tasks, PARALLEL_ARTIFACTS).compose(v -> {
+            java.util.Collections.addAll(done, slots);
+            return indexFallback(dst, subject, done);
+        }).transform(ar -> {
             String indexed = ar.succeeded() ? ar.result() : null;
             for (Done d : done) {
                 Found f = d.found();
@@ -205,15 +222,16 @@ public class ReferrerCopier implements AfterImagePush {
         List<Descriptor> all = new ArrayList<>();
         all.add(image.config());
         all.addAll(image.layers());
-        Future<Void> chain = Future.succeededFuture();
+        List<java.util.function.Supplier<Future<?>>> tasks = new ArrayList<>();
+        java.util.Set<Digest> distinct = new java.util.HashSet<>();
         for (Descriptor blob : all) {
-            if (blob.mediaType().isForeignLayer()) {
+            if (blob.mediaType().isForeignLayer() || !distinct.add(blob.digest())) {
                 continue;
             }
-            chain = chain.compose(v -> cancelled(cancellation) ? Future.failedFuture(new Cancellation.CancelledException())
+            tasks.add(() -> cancelled(cancellation) ? Future.failedFuture(new Cancellation.CancelledException())
                     : blob(src, dst, blob, cancellation));
         }
-        return chain;
+        return dev.ferry.transfer.BoundedParallel.run(tasks, PARALLEL_ARTIFACTS);
     }
 
     /** Present → nothing; same registry → mount; else streamed, verified as it passes. */

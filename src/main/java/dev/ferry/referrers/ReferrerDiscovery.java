@@ -20,27 +20,65 @@ import java.util.List;
 /**
  * What is attached to an image in a registry repository. The referrers API first
  * ({@code GET /v2/<name>/referrers/<digest>}, with the {@code artifactType} filter when one type is asked for);
- * where the registry has none (404, as distribution 2.8), the {@code sha256-<hex>} fallback index tag. cosign's
+ * where the registry has none (404, as distribution 2.8; remembered per registry for ten minutes, so it is not asked
+ * again for every image), the {@code sha256-<hex>} fallback index tag. cosign's
  * {@code .sig/.att/.sbom} tags are read in both cases (cosign writes them whatever the registry supports). Filtered
- * by artifact type here too, since a registry may ignore the filter. Referrers of referrers are not followed.
+ * by artifact type here too, since a registry may ignore the filter. Which of the schema's tags exist is read from one
+ * tag list (a repository too large to list is asked tag by tag). Referrers of referrers are not followed.
  */
 @ApplicationScoped
 public class ReferrerDiscovery {
+    /** How long a registry that answered "no referrers API" is not asked again (it may be upgraded meanwhile). */
+    static final java.time.Duration API_ABSENCE_TTL = java.time.Duration.ofMinutes(10);
     private final RegistryClient registry;
+    private final java.time.Clock clock;
+    private final java.util.Map<String, java.time.Instant> withoutApi = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public ReferrerDiscovery(RegistryClient registry) {
+    public ReferrerDiscovery(RegistryClient registry, java.time.Clock clock) {
         this.registry = registry;
+        this.clock = clock;
+    }
+
+    private boolean knownWithoutApi(String registryHost) {
+        java.time.Instant until = withoutApi.get(registryHost);
+        return until != null && clock.instant().isBefore(until);
     }
 
     /** Everything attached to {@code subject} in {@code repo} that {@code options} wants: referrers, then cosign tags. */
     public Future<List<Found>> attachedTo(RegistryAccess access, ImageReference repo, Digest subject, ReferrerOptions options) {
+        return attachedTo(access, repo, subject, options, tags(access, repo));
+    }
+
+    /**
+     * Which tags the repository has, to know which schema tags exist: one tag list instead of four manifest GETs per
+     * image (most images have none of them); null (then each is asked for) when the repository is too large to list.
+     */
+    public Future<java.util.Set<String>> tags(RegistryAccess access, ImageReference repo) {
+        return registry.tagList(access, repo)
+                .map(all -> (java.util.Set<String>) new java.util.HashSet<>(all))
+                .otherwise((java.util.Set<String>) null);
+    }
+
+    /** As above, with the repository's tags already asked for ({@link #tags}), e.g. once for every platform image. */
+    public Future<List<Found>> attachedTo(RegistryAccess access, ImageReference repo, Digest subject, ReferrerOptions options,
+                                          Future<java.util.Set<String>> present) {
         String filter = options.artifactTypes().size() == 1 ? options.artifactTypes().get(0) : null;
-        Future<List<Found>> referrers = registry.referrersGet(access, repo, subject, filter).compose(api -> api != null
-                ? Future.succeededFuture(fromDescriptors(subject, api, "api"))
-                : fallbackIndex(access, repo, subject));
+        boolean probe = !knownWithoutApi(access.registry());
+        Future<List<JsonNode>> api = probe ? registry.referrersGet(access, repo, subject, filter) : Future.succeededFuture(null);
+        Future<List<Found>> referrers = api.compose(list -> {
+            if (list != null) {
+                return Future.succeededFuture(fromDescriptors(subject, list, "api"));
+            }
+            if (probe) {
+                withoutApi.put(access.registry(), clock.instant().plus(API_ABSENCE_TTL));
+            }
+            return present.compose(tags -> tags != null && !tags.contains(FallbackTags.indexTag(subject))
+                    ? Future.succeededFuture(List.<Found>of()) : fallbackIndex(access, repo, subject));
+        });
         List<Future<Found>> tags = new ArrayList<>();
         for (String tag : FallbackTags.cosignTags(subject)) {
-            tags.add(cosignTag(access, repo, subject, tag));
+            tags.add(present.compose(known -> known != null && !known.contains(tag) ? Future.succeededFuture((Found) null)
+                    : cosignTag(access, repo, subject, tag)));
         }
         return Future.all(referrers, Future.all(new ArrayList<>(tags))).map(v -> {
             List<Found> all = new ArrayList<>();

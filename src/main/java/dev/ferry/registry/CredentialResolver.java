@@ -17,9 +17,13 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Chooses the credentials for a registry, always by exact host: credentials in the request first, then
- * {@code ferry.registries."HOST".username/password}, then a containers auth.json / docker config.json
- * (skopeo's --authfile and REGISTRY_AUTH_FILE). Nothing found means anonymous.
+ * Chooses the credentials for a registry, always by exact host. Precedence: credentials in the request (checked by
+ * {@link RegistryAccessFactory}); then credentials stored with {@code PUT /api/v1/credentials/{host}} (skopeo's login,
+ * {@link dev.ferry.credentials.CredentialStore}); then {@code ferry.registries."HOST".username/password}; then a
+ * containers auth.json / docker config.json (skopeo's --authfile and REGISTRY_AUTH_FILE): its {@code credHelpers}
+ * entry for the host, else its {@code auths} entry, else its {@code credsStore} helper (helpers:
+ * {@link dev.ferry.credentials.CredentialHelpers}; a helper that fails is a {@code credential-helper-failed} problem,
+ * never a silent anonymous attempt). Nothing found means anonymous.
  */
 @ApplicationScoped
 public class CredentialResolver {
@@ -29,17 +33,29 @@ public class CredentialResolver {
     private final FerryConfig config;
     private final ObjectMapper json;
     private final Map<Path, CachedFile> files = new ConcurrentHashMap<>();
+    private final dev.ferry.credentials.CredentialStore stored;
+    private final dev.ferry.credentials.CredentialHelpers helpers;
 
-    private record CachedFile(FileTime modified, JsonNode auths) {
+    private record CachedFile(FileTime modified, JsonNode root) {
+        JsonNode auths() {
+            return root == null ? null : root.get("auths");
+        }
     }
 
-    public CredentialResolver(FerryConfig config, ObjectMapper json) {
+    public CredentialResolver(FerryConfig config, ObjectMapper json, dev.ferry.credentials.CredentialStore stored,
+                              dev.ferry.credentials.CredentialHelpers helpers) {
         this.config = config;
         this.json = json;
+        this.stored = stored;
+        this.helpers = helpers;
     }
 
     /** Credentials configured for {@code registry} (not from the request). */
     public Credentials configured(String registry) {
+        Optional<Credentials> login = stored.forHost(registry);
+        if (login.isPresent()) {
+            return login.get();
+        }
         FerryConfig.RegistrySettings settings = config.registries().get(registry);
         if (settings != null && settings.username().isPresent()) {
             Optional<String> password = settings.password();
@@ -75,11 +91,35 @@ public class CredentialResolver {
     }
 
     private Credentials fromAuthFile(Path file, String registry) {
-        JsonNode auths = auths(file);
-        if (auths == null) {
+        JsonNode root = root(file);
+        if (root == null) {
             return null;
         }
         List<String> keys = DOCKER_HUB_KEYS.contains(registry) ? DOCKER_HUB_KEYS : List.of(registry, "https://" + registry, "http://" + registry);
+        JsonNode perHost = root.get("credHelpers");
+        if (perHost != null && perHost.isObject()) {
+            for (String key : keys) {
+                if (perHost.path(key).isTextual()) {
+                    return helpers.get(perHost.get(key).asText(), key);
+                }
+            }
+        }
+        Credentials inAuths = fromAuths(root.get("auths"), keys, file, registry);
+        if (inAuths != null) {
+            return inAuths;
+        }
+        JsonNode store = root.get("credsStore");
+        if (store != null && store.isTextual() && !store.asText().isBlank()) {
+            Credentials fromStore = helpers.get(store.asText(), keys.get(0));
+            return fromStore instanceof Credentials.Anonymous ? null : fromStore;
+        }
+        return null;
+    }
+
+    private Credentials fromAuths(JsonNode auths, List<String> keys, Path file, String registry) {
+        if (auths == null || !auths.isObject()) {
+            return null;
+        }
         for (String key : keys) {
             JsonNode entry = auths.get(key);
             if (entry != null && entry.path("auth").isTextual()) {
@@ -94,17 +134,16 @@ public class CredentialResolver {
         return null;
     }
 
-    private JsonNode auths(Path file) {
+    private JsonNode root(Path file) {
         try {
             FileTime modified = Files.getLastModifiedTime(file);
             CachedFile cached = files.get(file);
             if (cached != null && cached.modified().equals(modified)) {
-                return cached.auths();
+                return cached.root();
             }
             JsonNode root = json.readTree(file.toFile());
-            JsonNode auths = root == null ? null : root.get("auths");
-            files.put(file, new CachedFile(modified, auths));
-            return auths;
+            files.put(file, new CachedFile(modified, root));
+            return root;
         } catch (IOException e) {
             Log.debugf("auth file %s not readable: %s", file, e.getClass().getSimpleName());
             return null;

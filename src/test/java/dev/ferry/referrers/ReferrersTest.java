@@ -272,6 +272,44 @@ class ReferrersTest {
                 "raw", true)).post("/api/v1/inspect").then().statusCode(400).body("errors[0].field", equalTo("referrers"));
     }
 
+    /**
+     * The figure for the issue's note: what carrying attached artifacts adds to the promotion of a small image (one
+     * 4 KiB config+2 layers image, to a fresh repository of another registry each time). Printed, never asserted
+     * against the clock: plain copy (referrers: false), the default with nothing attached (discovery only), and the
+     * default carrying four artifacts (three cosign tags and a referrer). Medians of the jobs' own run times.
+     */
+    @Test
+    void shouldReportWhatAttachedArtifactsAddToASmallPromotion() throws Exception {
+        TestImages.Image bare = IMAGES.ociImage(2, 4096, "linux", "amd64", null);
+        srcPusher.push("refs/bare", "v1", bare);
+        int rounds = 12;
+        List<Long> plain = new ArrayList<>();
+        List<Long> discovery = new ArrayList<>();
+        List<Long> carried = new ArrayList<>();
+        for (int i = 0; i < rounds; i++) {
+            String n = String.valueOf(i);
+            plain.add(runMillis(copied(Map.of("source", src + "/refs/app:v1", "destination", dest.hostPort() + "/perf/plain" + n + ":v1",
+                    "referrers", false))));
+            discovery.add(runMillis(copied(Map.of("source", src + "/refs/bare:v1", "destination", dest.hostPort() + "/perf/bare" + n + ":v1"))));
+            JsonNode job = copied(Map.of("source", src + "/refs/app:v1", "destination", dest.hostPort() + "/perf/carried" + n + ":v1"));
+            carried.add(runMillis(job));
+            assertEquals(4, referrerEvents(job).stream().filter(e -> e.get("status").asText().equals("copied")).count());
+        }
+        System.out.printf("REFERRERS-FIGURES rounds=%d median ms: plain=%d discovery-only=%d with-4-artifacts=%d%n", rounds,
+                median(plain), median(discovery), median(carried));
+    }
+
+    private static long runMillis(JsonNode job) {
+        return java.time.Duration.between(java.time.Instant.parse(job.get("startedAt").asText()),
+                java.time.Instant.parse(job.get("finishedAt").asText())).toMillis();
+    }
+
+    private static long median(List<Long> values) {
+        List<Long> sorted = new ArrayList<>(values);
+        java.util.Collections.sort(sorted);
+        return sorted.get(sorted.size() / 2);
+    }
+
     @Test
     void shouldRefuseMalformedReferrerFields() {
         submit("/api/v1/copy", Map.of("source", src + "/refs/app:v1", "destination", dest.hostPort() + "/x/y:v1",
