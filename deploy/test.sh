@@ -15,6 +15,7 @@ command -v node >/dev/null 2>&1 || need+=(nodejs npm)      # runs deploy/browser
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)  # kubectl kustomize renders deploy/kubernetes in a test
 command -v podman >/dev/null 2>&1 || need+=(podman)   # podman load reads Ferry's docker-archive exports (vfs driver, temp storage)
 command -v tar >/dev/null 2>&1 || need+=(tar)         # the archive tests read Ferry's tars with GNU tar
+command -v curl >/dev/null 2>&1 || need+=(curl)       # ImportTest and ExportTest stream archives in and out with curl; DockerDaemonTest runs podman system service
 command -v gpg >/dev/null 2>&1 && command -v gpgconf >/dev/null 2>&1 || need+=(gnupg)  # signature tests: test keyrings, skopeo's gpgme signing
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"

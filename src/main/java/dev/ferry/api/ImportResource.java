@@ -84,6 +84,10 @@ public class ImportResource {
             }
             prepared = imports.prepare(r, request, context);
             job = jobs.submit("import", Callers.current(), null, prepared.plan()).job();
+            // a client that asked (curl does for large uploads) hears it may send the body only now, once accepted
+            if ("100-continue".equalsIgnoreCase(request.getHeader("Expect")) && !routing.response().headWritten()) {
+                routing.response().writeContinue();
+            }
         } catch (NumberFormatException e) {
             return closing(ProblemMapper.response(ProblemType.INVALID_REQUEST, "invalid Content-Length", List.of()));
         } catch (FerryException e) {
