@@ -336,14 +336,17 @@ public class PolicyService {
      * answered 409: a caller who saw the run end may start the next at once.
      */
     private Optional<JobService.Submitted> submitRun(String name, String caller, JobPlan plan, JobRepository.Link link) {
+        int stillRunning = 0;
         for (int attempt = 0; ; attempt++) {
             Optional<JobService.Submitted> s = jobs.submitLinked("sync", caller, plan, link,
                     (c, id) -> PolicyStore.lockAndFindActive(c, name, id).isEmpty() && PolicyStore.exists(c, name));
             if (s.isPresent() || attempt >= 20) {
                 return s;
             }
+            // a read can fall between the store's row and this replica's record of the end: two looks in a row
             boolean onlyEnding = jobs.pageOfPolicy(name, 0, 20).items().stream().allMatch(j -> j.state().isTerminal());
-            if (!onlyEnding) {
+            stillRunning = onlyEnding ? 0 : stillRunning + 1;
+            if (stillRunning >= 2) {
                 return s;
             }
             try {
