@@ -299,8 +299,7 @@ public class PolicyService {
     public JobService.Submitted runNow(String name, String trigger, boolean dryRun) {
         PolicyStore.Row row = row(name);
         JobPlan plan = planRun(row, trigger, null, dryRun, null, null);
-        Optional<JobService.Submitted> s = jobs.submitLinked("sync", row.caller(), plan, new JobRepository.Link(name, null, null),
-                (c, id) -> PolicyStore.lockAndFindActive(c, name, id).isEmpty() && PolicyStore.exists(c, name));
+        Optional<JobService.Submitted> s = submitRun(name, row.caller(), plan, new JobRepository.Link(name, null, null));
         if (s.isPresent()) {
             return s.get();
         }
@@ -328,6 +327,31 @@ public class PolicyService {
                 Log.warnf("webhook: policy %s not run for %s: %s", name, what, e.getMessage());
             }
             return Optional.empty();
+        }
+    }
+
+    /**
+     * Records a run of the policy unless another run is active. A run that ended on this replica a moment ago, whose
+     * end is still on its way to the store (the API already shows it ended), is waited for (up to 2 s) rather than
+     * answered 409: a caller who saw the run end may start the next at once.
+     */
+    private Optional<JobService.Submitted> submitRun(String name, String caller, JobPlan plan, JobRepository.Link link) {
+        for (int attempt = 0; ; attempt++) {
+            Optional<JobService.Submitted> s = jobs.submitLinked("sync", caller, plan, link,
+                    (c, id) -> PolicyStore.lockAndFindActive(c, name, id).isEmpty() && PolicyStore.exists(c, name));
+            if (s.isPresent() || attempt >= 20) {
+                return s;
+            }
+            boolean onlyEnding = jobs.pageOfPolicy(name, 0, 20).items().stream().allMatch(j -> j.state().isTerminal());
+            if (!onlyEnding) {
+                return s;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return s;
+            }
         }
     }
 
@@ -453,8 +477,7 @@ public class PolicyService {
         if (policy.isPresent()) {
             String name = policy.get().name();
             JobPlan plan = planRun(policy.get(), "retry", null, false, failed, jobId);
-            return jobs.submitLinked("sync", policy.get().caller(), plan, new JobRepository.Link(name, null, jobId),
-                            (c, id) -> PolicyStore.lockAndFindActive(c, name, id).isEmpty())
+            return submitRun(name, policy.get().caller(), plan, new JobRepository.Link(name, null, jobId))
                     .orElseThrow(() -> new FerryException(ProblemType.POLICY_RUN_ACTIVE, "policy " + name
                             + " has a run that is still active; retry once it has ended"));
         }

@@ -43,7 +43,8 @@ public interface CopyListener {
 
     /**
      * A signature decision (dev.ferry.signature): {@code status} is {@code accepted} or {@code rejected} (the policy on
-     * the source) or {@code signed} (added at the destination); {@code details} says by which rule and key.
+     * the source), {@code carried} (the source's lookaside signatures copied over) or {@code signed} (added at the
+     * destination); {@code details} says by which rule and key.
      */
     default void signature(String status, java.util.Map<String, String> details) {
     }

@@ -403,6 +403,42 @@ class PolicyTest {
     }
 
     @Test
+    void shouldRetryAOneOffSyncFromItsStoredRequestAndRefuseOtherJobs() throws Exception {
+        pusher.push("oneoff/app", "a", IMAGES.ociImage(1, 1024, "linux", "amd64", null));
+        pusher.push("oneoff/app", "b", IMAGES.ociImage(1, 1024, "linux", "amd64", null));
+        AtomicBoolean broken = new AtomicBoolean(true);
+        try (FaultyProxy proxy = new FaultyProxy(source.hostPort(), 0, 0, 1).rule((method, path, nth) ->
+                broken.get() && path.endsWith("/oneoff/app/manifests/a") ? new FaultyProxy.Fault.Status(404, Map.of()) : null)) {
+            Response r = given().contentType("application/json").header("Prefer", "wait=60").body(Map.of("source", proxy.hostPort()
+                    + "/oneoff/app", "destination", dest.hostPort() + "/oneoff", "srcTlsVerify", false, "destTlsVerify", false,
+                    "keepGoing", true)).post("/api/v1/sync");
+            JsonNode failed = JSON.readTree(r.asString());
+            assertEquals("failed", failed.get("state").asText(), r.asString());
+            broken.set(false);
+            Response retried = given().contentType("application/json").header("Prefer", "wait=60").body("{}")
+                    .post("/api/v1/jobs/" + failed.get("id").asText() + "/retry");
+            assertEquals(200, retried.statusCode(), retried.asString());
+            JsonNode retry = JSON.readTree(retried.asString());
+            assertEquals("succeeded", retry.get("state").asText(), retry.toString());
+            assertEquals(failed.get("id").asText(), retry.at("/request/retryOf").asText());
+            assertFalse(retry.get("request").has("policy"), retry.toString());
+            assertEquals(1, retry.at("/result/images").size(), retry.toString());
+            assertEquals(new TreeSet<>(List.of("a", "b")), tags(dest.hostPort() + "/oneoff/app"));
+
+            Response bad = given().contentType("application/json").body("{\"isAdmin\":true}")
+                    .post("/api/v1/jobs/" + failed.get("id").asText() + "/retry");
+            assertEquals(400, bad.statusCode(), bad.asString());
+        }
+        Response copy = given().contentType("application/json").header("Prefer", "wait=60").body(Map.of("source",
+                source.hostPort() + "/oneoff/app:a", "destination", dest.hostPort() + "/oneoff/copied:a", "srcTlsVerify", false,
+                "destTlsVerify", false)).post("/api/v1/copy");
+        String copyId = JSON.readTree(copy.asString()).get("id").asText();
+        Response notSync = given().post("/api/v1/jobs/" + copyId + "/retry");
+        assertEquals(409, notSync.statusCode(), notSync.asString());
+        assertTrue(notSync.asString().contains("job-not-retryable"), notSync.asString());
+    }
+
+    @Test
     void shouldRetryOnlyTheImagesThatFailedAsANewLinkedJob() throws Exception {
         pusher.push("retry/app", "a", IMAGES.ociImage(1, 1024, "linux", "amd64", null));
         pusher.push("retry/app", "b", IMAGES.ociImage(1, 1024, "linux", "amd64", null));

@@ -320,4 +320,18 @@ class SecuredModeTest {
         copy(SecuredProfile.token("idle", "ferry-admin"), anon + "/public/app:1", anon + "/team-a/notbusy" + System.nanoTime() + ":1")
                 .then().statusCode(202);
     }
+
+    @Test
+    void shouldLetOnlyRulesThatListSignSignAnImage() {
+        // team-a may read and write team-a/*, and no rule lists sign: signing is refused before any job or key lookup
+        Response r = as(TEAM_A).body(Map.of("source", anon + "/team-a/app:1", "destination", anon + "/team-a/signed:1",
+                "srcTlsVerify", false, "destTlsVerify", false, "signBy", "0123456789ABCDEF0123456789ABCDEF01234567")).post("/api/v1/copy");
+        r.then().statusCode(403).body("type", equalTo("urn:ferry:problem:access-denied"));
+        assertTrue(r.jsonPath().getString("detail").contains("sign"), r.asString());
+        Map<String, Object> sign = Map.of("manifest", "{\"schemaVersion\":2}", "dockerReference", anon + "/team-a/app:1",
+                "signBy", "0123456789ABCDEF0123456789ABCDEF01234567");
+        as(VIEWER).body(sign).post("/api/v1/standalone-sign").then().statusCode(403);
+        as(TEAM_A).body(sign).post("/api/v1/standalone-sign").then().statusCode(403)
+                .body("type", equalTo("urn:ferry:problem:access-denied"));
+    }
 }

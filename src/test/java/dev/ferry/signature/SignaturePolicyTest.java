@@ -43,6 +43,7 @@ class SignaturePolicyTest {
     private static String src;
     private static RegistryProcess dest;
     private static String policy;
+    static final String HOOK_SECRET = "hook-secret-for-signature-tests";
 
     @TestHTTPResource("/")
     URL base;
@@ -51,12 +52,20 @@ class SignaturePolicyTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             SignatureFixtures f = SignatureFixtures.get();
-            return Map.of(
+            String shared = SharedRegistries.get().anonymous().hostPort();
+            Map<String, String> c = new HashMap<>(Map.of(
                     "ferry.signatures.policy", f.policy.toString(),
                     "ferry.signatures.registries-d", f.registriesD.toString(),
                     "ferry.signatures.gpg-keyring", f.ferryKeyring.toString(),
                     "ferry.signatures.sigstore-keys.ferry.path", f.cosignKey.toString(),
-                    "ferry.signatures.sigstore-keys.ferry.passphrase-file", f.cosignPassphrase.toString());
+                    "ferry.signatures.sigstore-keys.ferry.passphrase-file", f.cosignPassphrase.toString()));
+            // a webhook that promotes whatever is pushed to sign/* (the policy decides what may go)
+            c.put("ferry.hooks.promote.bearer-secret", HOOK_SECRET);
+            c.put("ferry.hooks.promote.rules[0].source", shared + "/sign/*");
+            c.put("ferry.hooks.promote.rules[0].destination", shared + "/promoted/{name}:{tag}");
+            c.put("ferry.hooks.promote.rules[0].src-tls-verify", "false");
+            c.put("ferry.hooks.promote.rules[0].dest-tls-verify", "false");
+            return c;
         }
     }
 
@@ -237,6 +246,13 @@ class SignaturePolicyTest {
         String said = new String(openssl.getInputStream().readAllBytes());
         assertEquals(0, openssl.waitFor(), said);
         assertTrue(said.contains("Verified OK"), said);
+        // skopeo as the oracle where it can be one: Debian's skopeo 1.9 is built without sigstore
+        Skopeo.Result sk = skopeoReadsUnderPolicy(to);
+        if (!sk.stderr().contains("sigstore disabled")) {
+            assertEquals(0, sk.exitCode(), "skopeo accepts Ferry's sigstore signature: " + sk.stderr());
+        } else {
+            System.out.println("[signature test] skopeo cannot check sigstore signatures here: " + sk.stderr().trim());
+        }
 
         // a second signature appends a layer to the same .sig manifest
         JsonNode again = copy(Map.of("source", "docker://" + to, "destination", "docker://" + to,
@@ -300,6 +316,36 @@ class SignaturePolicyTest {
         assertEquals("failed", job.get("state").asText(), job.toString());
         assertTrue(job.toString().contains("signature policy rejected"), job.toString());
         assertFalse(destinationHas("synced/unsigned"));
+    }
+
+    @Test
+    void shouldVerifyAWebhookPromotionAndRefuseAnUnsignedPush() throws Exception {
+        Map<String, String> digests = new HashMap<>();
+        for (String repo : List.of("sign/gpg", "sign/unsigned")) {
+            digests.put(repo, Skopeo.inspect(src + "/" + repo + ":v1").get("Digest").asText());
+        }
+        Map<String, String> states = new HashMap<>();
+        for (String repo : List.of("sign/gpg", "sign/unsigned")) {
+            Response r = given().contentType("application/json").header("Authorization", "Bearer " + HOOK_SECRET)
+                    .body(Map.of("registry", src, "repository", repo, "tag", "v1", "digest", digests.get(repo)))
+                    .post("/api/v1/hooks/promote");
+            assertEquals(202, r.statusCode(), r.asString());
+            String id = r.jsonPath().getList("jobs", String.class).get(0);
+            JsonNode job = null;
+            for (int i = 0; i < 300; i++) {
+                job = JSON.readTree(given().get("/api/v1/jobs/" + id).asByteArray());
+                if (job.get("state").asText().matches("succeeded|failed|cancelled")) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            states.put(repo, job.get("state").asText() + " " + job.at("/error/type").asText(""));
+        }
+        assertEquals("succeeded ", states.get("sign/gpg"), states.toString());
+        assertEquals("failed urn:ferry:problem:signature-rejected", states.get("sign/unsigned"), states.toString());
+        assertTrue(Skopeo.run("inspect", "--tls-verify=false", "docker://" + src + "/promoted/gpg:v1").ok());
+        assertFalse(Skopeo.run("list-tags", "--tls-verify=false", "docker://" + src + "/promoted/unsigned").ok(),
+                "nothing of the unsigned image reached the destination");
     }
 
     private static JsonNode read(String s) {

@@ -123,6 +123,10 @@ public class RegistryTransport {
                     untrack.run();
                     release.run();
                 }).onSuccess(resp -> {
+                    // A failure of the body is reported through end() and the reader's own handler (set after this
+                    // one, replacing it); without any handler Vert.x logs an ERROR with a stack trace for a connection
+                    // Ferry itself closed on purpose (a cancel, a verified-bad blob, a body nobody reads).
+                    resp.exceptionHandler(ignored -> { });
                     traffic.observe(rules, resp.getHeader("RateLimit-Remaining"), resp.getHeader("RateLimit-Reset"));
                     resp.end().onComplete(ended -> {
                         untrack.run();

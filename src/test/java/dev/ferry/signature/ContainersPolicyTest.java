@@ -12,7 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** containers-policy.json read and applied as containers/image does: scope precedence, identities, strictness. */
-class PolicyTest {
+class ContainersPolicyTest {
     private static final String D = "sha256:" + "a".repeat(64);
 
     private static Policy parse(String json) {
