@@ -65,8 +65,8 @@ public class JobResource {
                 throw FerryException.invalidField("state", "must be one of queued, running, succeeded, failed, cancelled");
             }
         }
-        if (type != null && !List.of("copy", "delete", "sync").contains(type.toLowerCase(Locale.ROOT))) {
-            throw FerryException.invalidField("type", "must be one of copy, delete, sync");
+        if (type != null && !List.of("copy", "delete", "sync", "import").contains(type.toLowerCase(Locale.ROOT))) {
+            throw FerryException.invalidField("type", "must be one of copy, delete, sync, import");
         }
         int o = intParam("offset", offset, 0, Integer.MAX_VALUE);
         int l = intParam("limit", limit, 1, MAX_LIMIT);

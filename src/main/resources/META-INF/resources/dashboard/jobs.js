@@ -4,7 +4,7 @@ import { api, followEvents } from './api.js';
 import { h, clear, bar, bytes, duration, when, shortDigest, stateBadge, problemBox, progressLine, fraction, summary } from './ui.js';
 
 const STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
-const TYPES = ['copy', 'sync', 'delete'];
+const TYPES = ['copy', 'sync', 'delete', 'import'];
 const REFRESH_MS = 1000;
 
 /** Rates measured between refreshes, per job: {bytes, at, rate}. */

@@ -50,7 +50,16 @@ class DockerDaemonTest {
                 SERVICE = new ProcessBuilder(List.of("podman", "--storage-driver", "vfs", "--root", DIR.resolve("root").toString(),
                         "--runroot", DIR.resolve("run").toString(), "system", "service", "--time=0", "unix://" + SOCKET))
                         .redirectErrorStream(true).redirectOutput(DIR.resolve("service.log").toFile()).start();
-                Runtime.getRuntime().addShutdownHook(new Thread(SERVICE::destroy));
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    SERVICE.destroy();
+                    try {
+                        SERVICE.waitFor();
+                        // podman's vfs storage and the spool: removed with the service
+                        new ProcessBuilder("rm", "-rf", DIR.toString()).start().waitFor();
+                    } catch (IOException | InterruptedException ignored) {
+                        // best effort at exit
+                    }
+                }));
                 Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
                 while (!Files.exists(SOCKET)) {
                     if (Instant.now().isAfter(deadline) || !SERVICE.isAlive()) {

@@ -122,6 +122,10 @@ class ImportTest {
         assertTrue(events.events().stream().anyMatch(e -> e.event().equals("manifest") && e.data().contains(expected)),
                 events.events().toString());
         assertEquals("job", events.events().get(events.events().size() - 1).event());
+        // and the jobs list can be filtered to imports
+        io.restassured.RestAssured.given().get("/api/v1/jobs?type=import&limit=500").then().statusCode(200)
+                .body("items.id", org.hamcrest.Matchers.hasItem(job.path("id").asText()))
+                .body("items.type", org.hamcrest.Matchers.everyItem(org.hamcrest.Matchers.equalTo("import")));
     }
 
     @Test
