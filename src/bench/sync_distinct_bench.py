@@ -9,7 +9,8 @@ Per run, side by side in one script run: Ferry (embedded store, one warm JVM) sy
 skopeo (a fresh process, as automation runs it) into another. Wall time and CPU-seconds: Ferry's from
 /proc/PID/stat (utime+stime delta over the run), skopeo's from getrusage(RUSAGE_CHILDREN). Every run is
 verified (each destination tag has the source digest). Prints medians and the Ferry/skopeo ratios.
-Environment: RUNS (5), TAGS (30), LAYER_KB (300), WARMUP (8), FERRY_JAR, JAVA_OPTS, JFR=FILE (record Ferry).
+Environment: RUNS (5), TAGS (30), LAYER_KB (300), WARMUP (8), FERRY_JAR, JAVA_OPTS, JFR=FILE (record Ferry),
+FERRY_SYNC_FIELDS (JSON merged into Ferry's sync request, e.g. '{"referrers": false}').
 """
 import hashlib
 import json
@@ -130,8 +131,10 @@ def main():
             time.sleep(0.1)
 
     def ferry_sync(dest):
-        body = json.dumps({"source": "docker://%s/bench/app" % src, "destination": "docker://%s/mirror" % dest,
-                           "srcTlsVerify": False, "destTlsVerify": False}).encode()
+        fields = {"source": "docker://%s/bench/app" % src, "destination": "docker://%s/mirror" % dest,
+                  "srcTlsVerify": False, "destTlsVerify": False}
+        fields.update(json.loads(os.environ.get("FERRY_SYNC_FIELDS", "{}")))
+        body = json.dumps(fields).encode()
         c0, t0 = cpu(ferry.pid), time.time()
         st, _, b = req("POST", "http://127.0.0.1:%d/api/v1/sync" % port, body, {"Content-Type": "application/json", "Prefer": "wait=300"})
         t1, c1 = time.time(), cpu(ferry.pid)

@@ -84,7 +84,9 @@ public class ReferrerCopier implements AfterImagePush {
             return Future.succeededFuture();
         }
         List<Future<List<Found>>> found = new ArrayList<>();
-        Future<java.util.Set<String>> tags = discovery.tags(src.access(), src.reference());
+        java.util.Set<String> listed = image.options().referrers().sourceTags();
+        Future<java.util.Set<String>> tags = listed != null ? Future.succeededFuture(listed)
+                : discovery.tags(src.access(), src.reference());
         for (Digest subject : image.pushed()) {
             found.add(discovery.attachedTo(src.access(), src.reference(), subject, image.options().referrers(), tags));
         }

@@ -50,7 +50,11 @@ public class Syncer {
     }
 
     /** One image to sync. */
-    record Item(RegistryAccess srcAccess, ImageReference source, ImageReference destination) {
+    /** One image to copy; {@code sourceTags}: every tag of its source repository when the sync listed them, else null. */
+    record Item(RegistryAccess srcAccess, ImageReference source, ImageReference destination, java.util.Set<String> sourceTags) {
+        Item(RegistryAccess srcAccess, ImageReference source, ImageReference destination) {
+            this(srcAccess, source, destination, null);
+        }
     }
 
     /** The sync failed for {@code failed} images; the result lists them all. */
@@ -89,8 +93,10 @@ public class Syncer {
     private Future<List<Item>> enumerate(List<SyncSource> sources, SyncOptions o, List<Pruner.Scope> scopes) {
         List<Future<List<Item>>> lists = new ArrayList<>();
         for (SyncSource s : sources) {
+            java.util.concurrent.atomic.AtomicReference<java.util.Set<String>> listed = new java.util.concurrent.atomic.AtomicReference<>();
             Future<List<String>> refs = s.references().isEmpty()
                     ? registry.tagList(s.access(), s.repository()).compose(tags -> {
+                        listed.set(java.util.Set.copyOf(tags));
                         scopes.add(new Pruner.Scope(s, SyncNaming.destination(o.destination(), s.repository().withTag("latest"),
                                 o.scoped(), o.appendSuffix()).withTag(null), java.util.Set.copyOf(tags)));
                         return select(s, tags, o);
@@ -104,7 +110,8 @@ public class Syncer {
                     if (o.filters().only() != null && !o.filters().only().contains(src.transportName())) {
                         continue;
                     }
-                    items.add(new Item(s.access(), src, SyncNaming.destination(o.destination(), src, o.scoped(), o.appendSuffix())));
+                    items.add(new Item(s.access(), src, SyncNaming.destination(o.destination(), src, o.scoped(), o.appendSuffix()),
+                            listed.get()));
                 }
                 return items;
             }));
@@ -116,6 +123,16 @@ public class Syncer {
             }
             return List.copyOf(distinct.values());
         });
+    }
+
+    /**
+     * The copy options of one image: the sync's, plus the source tags it listed, so that finding an image's attached
+     * artifacts costs no second listing of the same repository per image (30 images: 30 tag lists fewer).
+     */
+    private static dev.ferry.transfer.CopyOptions copyOptions(Item item, SyncOptions o) {
+        dev.ferry.transfer.CopyOptions c = o.copy();
+        return item.sourceTags() == null || !c.referrers().enabled() ? c
+                : c.withReferrers(c.referrers().withSourceTags(item.sourceTags()));
     }
 
     /** Config reads at once when a filter needs creation times. */
@@ -416,7 +433,7 @@ public class Syncer {
             Future<Void> first = shared.firstCopies.putIfAbsent(key, mine.future());
             if (first == null) {
                 return inSlot(shared, () -> copier.copy(item.srcAccess(), item.source(), o.destinationAccess(),
-                                item.destination(), o.copy(), listener.copies(), cancellation))
+                                item.destination(), copyOptions(item, o), listener.copies(), cancellation))
                         .onComplete(ar -> mine.handle(ar.mapEmpty()))
                         .map(r -> new ImageOutcome(src, dst, "copied", null, r.digest().toString(), r.bytesCopied(), null));
             }
@@ -426,7 +443,7 @@ public class Syncer {
                     ? inSlot(shared, () -> tagOnly(item, digest, o, listener, shared))
                             .map(pushed -> new ImageOutcome(src, dst, "copied", null, digest.toString(), 0L, null))
                     : inSlot(shared, () -> copier.copy(item.srcAccess(), item.source(), o.destinationAccess(),
-                                    item.destination(), o.copy(), listener.copies(), cancellation))
+                                    item.destination(), copyOptions(item, o), listener.copies(), cancellation))
                             .map(r -> new ImageOutcome(src, dst, "copied", null, r.digest().toString(), r.bytesCopied(), null)));
         }));
     }

@@ -9,8 +9,11 @@ import java.util.List;
  * @param enabled       request field {@code referrers} (default true)
  * @param artifactTypes request field {@code referrerArtifactTypes}: only referrers of these artifact types travel;
  *                      empty means every type
+ * @param sourceTags    every tag of the source repository, when the caller listed them already in this job (a sync
+ *                      does, to enumerate its images): which fallback and cosign tags exist is then read from it
+ *                      instead of listing the repository again for every image; null when not known
  */
-public record ReferrerOptions(boolean enabled, List<String> artifactTypes) {
+public record ReferrerOptions(boolean enabled, List<String> artifactTypes, java.util.Set<String> sourceTags) {
     /** The default: every attached artifact travels. */
     public static final ReferrerOptions ALL = new ReferrerOptions(true, List.of());
     /** {@code referrers: false}. */
@@ -18,6 +21,16 @@ public record ReferrerOptions(boolean enabled, List<String> artifactTypes) {
 
     public ReferrerOptions {
         artifactTypes = artifactTypes == null ? List.of() : List.copyOf(artifactTypes);
+        sourceTags = sourceTags == null ? null : java.util.Set.copyOf(sourceTags);
+    }
+
+    public ReferrerOptions(boolean enabled, List<String> artifactTypes) {
+        this(enabled, artifactTypes, null);
+    }
+
+    /** The same options, knowing the source repository's tags (listed in this job already). */
+    public ReferrerOptions withSourceTags(java.util.Set<String> tags) {
+        return new ReferrerOptions(enabled, artifactTypes, tags);
     }
 
     /** Whether an artifact of {@code artifactType} (null when it has none) is wanted. */
