@@ -125,6 +125,9 @@ public class Notifications implements Notifier {
 
     @Override
     public void runEnded(RunEnded run, List<NotificationTarget> targets) {
+        if ((targets == null || targets.isEmpty()) && configured.isEmpty()) {
+            return; // nobody to tell: no CloudEvent is built for the job (every job end comes through here)
+        }
         // the same URL twice (a policy target that is also global) is one delivery: the run's own wins
         Map<String, Runnable> byKey = new LinkedHashMap<>();
         String payload = cloudEvent(run);
