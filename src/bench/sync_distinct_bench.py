@@ -25,88 +25,11 @@ import tempfile
 import time
 import urllib.request
 
-RUNS = int(os.environ.get("RUNS", "5"))
-TAGS = int(os.environ.get("TAGS", "30"))
-LAYER_KB = int(os.environ.get("LAYER_KB", "300"))
-WARMUP = int(os.environ.get("WARMUP", "8"))
-JAR = os.environ["FERRY_JAR"]
-JAVA_OPTS = os.environ.get("JAVA_OPTS", "-Xmx256m -XX:+UseParallelGC").split()
-JFR = os.environ.get("JFR")
-work = tempfile.mkdtemp(prefix="sync-distinct.")
-procs = []
-TICK = os.sysconf("SC_CLK_TCK")
+import mirrorbench
 
-
-def log(m):
-    print("[sync-distinct] " + m, file=sys.stderr, flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def req(method, url, body=None, headers=None):
-    r = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(r, timeout=300) as resp:
-            return resp.status, dict(resp.headers), resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-
-
-def registry(name):
-    port = free_port()
-    d = os.path.join(work, name)
-    os.makedirs(d + "/storage")
-    with open(d + "/config.yml", "w") as f:
-        f.write("version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n"
-                "    rootdirectory: %s/storage\nhttp:\n  addr: 127.0.0.1:%d\n" % (d, port))
-    p = subprocess.Popen(["docker-registry", "serve", d + "/config.yml"], stdout=open(d + "/log", "w"), stderr=subprocess.STDOUT)
-    procs.append(p)
-    for _ in range(200):
-        try:
-            urllib.request.urlopen("http://127.0.0.1:%d/v2/" % port, timeout=1)
-            break
-        except Exception:
-            time.sleep(0.05)
-    return "127.0.0.1:%d" % port, p
-
-
-def push(reg, repo, tag, layer):
-    def blob(data):
-        dg = "sha256:" + hashlib.sha256(data).hexdigest()
-        _, h, _ = req("POST", "http://%s/v2/%s/blobs/uploads/" % (reg, repo))
-        loc = h["Location"]
-        loc = loc if loc.startswith("http") else "http://" + reg + loc
-        st, _, _ = req("PUT", loc + ("&" if "?" in loc else "?") + "digest=" + dg, data, {"Content-Type": "application/octet-stream"})
-        assert st == 201
-        return dg
-    cfg = json.dumps({"architecture": "amd64", "os": "linux",
-                      "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}).encode()
-    m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": blob(cfg), "size": len(cfg)},
-                    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": blob(layer), "size": len(layer)}]}).encode()
-    st, _, _ = req("PUT", "http://%s/v2/%s/manifests/%s" % (reg, repo, tag), m, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
-    assert st == 201
-    return "sha256:" + hashlib.sha256(m).hexdigest()
-
-
-def verify(reg, digests):
-    for tag, dg in digests.items():
-        _, h, _ = req("HEAD", "http://%s/v2/mirror/app/manifests/%s" % (reg, tag), None,
-                      {"Accept": "application/vnd.oci.image.manifest.v1+json"})
-        if h.get("Docker-Content-Digest") != dg:
-            raise SystemExit("%s/mirror/app:%s is %s, expected %s" % (reg, tag, h.get("Docker-Content-Digest"), dg))
-
-
-def cpu(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        parts = f.read().rsplit(")", 1)[1].split()
-    return (int(parts[11]) + int(parts[12])) / TICK
+work = mirrorbench.setup("sync-distinct")
+from mirrorbench import (RUNS, TAGS, LAYER_KB, WARMUP, JAR, JAVA_OPTS, JFR, procs, log, free_port, req,  # noqa: E402
+                         registry, push, verify, cpu)
 
 
 def main():
