@@ -74,6 +74,8 @@ public enum ProblemType {
     POLICY_EXISTS("policy-exists", 409, "A policy with this name exists already"),
     POLICY_RUN_ACTIVE("policy-run-active", 409, "A run of this policy is still active"),
     JOB_NOT_RETRYABLE("job-not-retryable", 409, "The job cannot be retried"),
+    // issue 13 platform subsets (transfer/PlatformChoice)
+    SPARSE_INDEX_REFUSED("sparse-index-refused", 422, "The destination refused an index whose other platforms were not copied"),
     INTERNAL("internal", 500, "Internal error");
 
     private static final String PREFIX = "urn:ferry:problem:";

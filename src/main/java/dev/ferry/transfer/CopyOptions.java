@@ -15,9 +15,11 @@ import dev.ferry.oci.Platform;
  * @param preserveDigests skopeo's --preserve-digests: a copy that would change a digest fails instead
  * @param referrers     which attached artifacts travel with the image (default: all of them)
  * @param signing       what to sign the image with at the destination (skopeo's --sign-by and friends); never null
+ * @param platforms     for a multi-platform source: copy these platforms' images only, and the index kept or rewritten
+ *                      ({@link PlatformChoice}); null: {@code all} and {@code platform} decide
  */
 public record CopyOptions(boolean all, Platform platform, int parallelBlobs, String format, boolean preserveDigests,
-                          ReferrerOptions referrers, dev.ferry.signature.SigningRequest signing) {
+                          ReferrerOptions referrers, dev.ferry.signature.SigningRequest signing, PlatformChoice platforms) {
     public static final int DEFAULT_PARALLEL_BLOBS = 6;
 
     public CopyOptions {
@@ -28,6 +30,19 @@ public record CopyOptions(boolean all, Platform platform, int parallelBlobs, Str
             referrers = ReferrerOptions.ALL;
         }
         signing = signing == null ? dev.ferry.signature.SigningRequest.NONE : signing;
+        if (all && platforms != null) {
+            throw new IllegalArgumentException("all and platforms exclude each other");
+        }
+    }
+
+    public CopyOptions(boolean all, Platform platform, int parallelBlobs, String format, boolean preserveDigests,
+                       ReferrerOptions referrers, dev.ferry.signature.SigningRequest signing) {
+        this(all, platform, parallelBlobs, format, preserveDigests, referrers, signing, null);
+    }
+
+    /** The same options copying only {@code choice}'s platforms of an index (null: as {@code all}/{@code platform} say). */
+    public CopyOptions withPlatforms(PlatformChoice choice) {
+        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, signing, choice);
     }
 
     public CopyOptions(boolean all, Platform platform, int parallelBlobs, String format, boolean preserveDigests) {
@@ -41,12 +56,12 @@ public record CopyOptions(boolean all, Platform platform, int parallelBlobs, Str
 
     /** The same options with {@code referrers} instead. */
     public CopyOptions withReferrers(ReferrerOptions referrers) {
-        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, signing);
+        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, signing, platforms);
     }
 
     /** The same options, signing as {@code request} asks. */
     public CopyOptions withSigning(dev.ferry.signature.SigningRequest request) {
-        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, request);
+        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, request, platforms);
     }
 
     public CopyOptions(boolean all, Platform platform, int parallelBlobs) {

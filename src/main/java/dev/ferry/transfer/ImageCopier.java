@@ -91,7 +91,7 @@ public class ImageCopier {
         ImageDestination d = destination instanceof RegistryDestination rd ? rd.within(calls) : destination;
         Future<CopyPlan> plan;
         try {
-            plan = CopyPlanner.plan(s, o.all(), platform(o));
+            plan = CopyPlanner.plan(s, o, platform(o));
         } catch (RuntimeException e) {
             plan = Future.failedFuture(e);
         }
@@ -124,11 +124,12 @@ public class ImageCopier {
         }
         CopyPlan plan = toOci ? ManifestConversion.toOci(planned, source.describe())
                 : "v2s2".equals(o.format()) ? ManifestConversion.toV2s2(planned, source.describe()) : planned;
-        boolean changed = plan != planned || !destination.capabilities().keepsDigests();
+        boolean changed = plan != planned || !destination.capabilities().keepsDigests() || planned.rewrittenFrom() != null;
         if (changed && o.preserveDigests()) {
             return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.DIGESTS_WOULD_CHANGE,
                     "copying " + source.describe() + " to " + destination.describe() + " would change digests ("
                     + (plan != planned ? (toOci ? "its Docker manifests become OCI manifests" : "its OCI manifests become v2s2 manifests")
+                            : planned.rewrittenFrom() != null ? "platformsIndex rewrite writes a new index"
                             : "the destination keeps no manifest")
                     + ") and preserveDigests is set"));
         }
@@ -155,10 +156,28 @@ public class ImageCopier {
             int parallel = destination.capabilities().parallelBlobs() ? o.parallelBlobs() : 1;
             return copyBlobs(blobs, listener, plan.blobs(), parallel)
                     .compose(v -> plan.index() == null ? Future.succeededFuture() : pushChildren(destination, listener, cancellation, plan.images()))
-                    .compose(v -> put(destination, listener, cancellation, topManifest(plan), true))
+                    .compose(v -> put(destination, listener, cancellation, topManifest(plan), true)
+                            .recover(t -> Future.failedFuture(planned.sparse() ? sparseRefused(t, destination, planned) : t)))
                     .compose(d -> afterPush(pushed, listener, cancellation))
                     .map(v -> blobs.result(target).withDigestsChanged(changed));
         });
+    }
+
+    /**
+     * A registry that checks an index's children (distribution 2.8 does) refuses the source's index when only some
+     * platforms were copied: say so, and name the way out, instead of the registry's bare error code.
+     */
+    private static Throwable sparseRefused(Throwable t, ImageDestination destination, CopyPlan plan) {
+        // distribution answers 400 MANIFEST_BLOB_UNKNOWN (or MANIFEST_UNKNOWN) naming a child it does not hold
+        if (!(t instanceof dev.ferry.error.FerryException fe) || !fe.getMessage().contains("UNKNOWN")) {
+            return t;
+        }
+        return new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.SPARSE_INDEX_REFUSED,
+                destination.describe() + " refused the source's index " + plan.index().digest() + " because it lists "
+                + (plan.index().manifests().size() - plan.images().size()) + " of its " + plan.index().manifests().size()
+                + " images that were not copied (platforms selects " + plan.images().size() + "); set platformsIndex: rewrite"
+                + " to push a new index of the selected platforms only (its digest differs from the source's), or copy"
+                + " all platforms (registry said: " + fe.getMessage() + ")");
     }
 
     /** The manifests at the destination once the copy is done: the top one, then an index's children. */
