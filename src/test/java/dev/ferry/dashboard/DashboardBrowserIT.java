@@ -34,7 +34,9 @@ class DashboardBrowserIT {
                  ScriptedPeer.send(ex, 204, null, new byte[0]);
                  ex.close();
              });
-             FerryProcess ferry = FerryProcess.start(data, Path.of("target", "dashboard-browser-it.log"))) {
+             FerryProcess ferry = FerryProcess.start(data, null, Path.of("target", "dashboard-browser-it.log"),
+                     // the policy's notification secret is stored sealed
+                     Map.of("FERRY_STORE_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="))) {
             new RegistryPusher(src.baseUrl()).push("lab/app", "1", image);
             BrowserRun.run("local", Map.of(
                     "FERRY_URL", ferry.baseUrl(),
