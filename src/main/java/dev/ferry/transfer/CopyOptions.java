@@ -15,9 +15,11 @@ import dev.ferry.oci.Platform;
  * @param preserveDigests skopeo's --preserve-digests: a copy that would change a digest fails instead
  * @param referrers     which attached artifacts travel with the image (default: all of them)
  * @param signing       what to sign the image with at the destination (skopeo's --sign-by and friends); never null
+ * @param compression   skopeo's --dest-compress-format/--dest-compress-level: layers rewritten with this compression;
+ *                      null keeps every layer as it is
  */
 public record CopyOptions(boolean all, Platform platform, int parallelBlobs, String format, boolean preserveDigests,
-                          ReferrerOptions referrers, dev.ferry.signature.SigningRequest signing) {
+                          ReferrerOptions referrers, dev.ferry.signature.SigningRequest signing, LayerCompression compression) {
     public static final int DEFAULT_PARALLEL_BLOBS = 6;
 
     public CopyOptions {
@@ -31,22 +33,27 @@ public record CopyOptions(boolean all, Platform platform, int parallelBlobs, Str
     }
 
     public CopyOptions(boolean all, Platform platform, int parallelBlobs, String format, boolean preserveDigests) {
-        this(all, platform, parallelBlobs, format, preserveDigests, ReferrerOptions.ALL, null);
+        this(all, platform, parallelBlobs, format, preserveDigests, ReferrerOptions.ALL, null, null);
     }
 
     public CopyOptions(boolean all, Platform platform, int parallelBlobs, String format, boolean preserveDigests,
                        ReferrerOptions referrers) {
-        this(all, platform, parallelBlobs, format, preserveDigests, referrers, null);
+        this(all, platform, parallelBlobs, format, preserveDigests, referrers, null, null);
     }
 
     /** The same options with {@code referrers} instead. */
     public CopyOptions withReferrers(ReferrerOptions referrers) {
-        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, signing);
+        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, signing, compression);
     }
 
     /** The same options, signing as {@code request} asks. */
     public CopyOptions withSigning(dev.ferry.signature.SigningRequest request) {
-        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, request);
+        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, request, compression);
+    }
+
+    /** The same options, rewriting layers as {@code c} says (null: as they are). */
+    public CopyOptions withCompression(LayerCompression c) {
+        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, signing, c);
     }
 
     public CopyOptions(boolean all, Platform platform, int parallelBlobs) {
