@@ -77,6 +77,8 @@ public enum ProblemType {
     // ---- layer recompression (issue 10: destCompressFormat, transfer/LayerRecompressor) ----
     INVALID_LAYER("invalid-layer", 422, "A layer cannot be decompressed"),
     COMPRESS_SPOOL_LIMIT("compress-spool-limit", 507, "The recompressed layer is larger than the spool allows"),
+    // issue 13 platform subsets (transfer/PlatformChoice)
+    SPARSE_INDEX_REFUSED("sparse-index-refused", 422, "The destination refused an index whose other platforms were not copied"),
     INTERNAL("internal", 500, "Internal error");
 
     private static final String PREFIX = "urn:ferry:problem:";

@@ -97,7 +97,7 @@ public class ImageCopier {
         ImageDestination d = destination instanceof RegistryDestination rd ? rd.within(calls) : destination;
         Future<CopyPlan> plan;
         try {
-            plan = CopyPlanner.plan(s, o.all(), platform(o));
+            plan = CopyPlanner.plan(s, o, platform(o));
         } catch (RuntimeException e) {
             plan = Future.failedFuture(e);
         }
@@ -138,7 +138,8 @@ public class ImageCopier {
         }
         CopyPlan plan = toOci ? ManifestConversion.toOci(planned, source.describe())
                 : "v2s2".equals(o.format()) ? ManifestConversion.toV2s2(planned, source.describe()) : planned;
-        boolean changed = plan != planned || !destination.capabilities().keepsDigests() || rewritesLayers;
+        boolean changed = plan != planned || !destination.capabilities().keepsDigests() || rewritesLayers
+                || planned.rewrittenFrom() != null;
         if (rewritesLayers && o.preserveDigests()) {
             return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.DIGESTS_WOULD_CHANGE,
                     "recompressing the layers of " + source.describe() + " as " + compression.algorithm()
@@ -148,6 +149,7 @@ public class ImageCopier {
             return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.DIGESTS_WOULD_CHANGE,
                     "copying " + source.describe() + " to " + destination.describe() + " would change digests ("
                     + (plan != planned ? (toOci ? "its Docker manifests become OCI manifests" : "its OCI manifests become v2s2 manifests")
+                            : planned.rewrittenFrom() != null ? "platformsIndex rewrite writes a new index"
                             : "the destination keeps no manifest")
                     + ") and preserveDigests is set"));
         }
@@ -181,7 +183,8 @@ public class ImageCopier {
                         AfterImagePush.PushedImage pushed = new AfterImagePush.PushedImage(source, destination, done, o,
                                 pushedDigests(done), true);
                         return (done.index() == null ? Future.<Void>succeededFuture() : pushChildren(destination, listener, cancellation, done.images()))
-                                .compose(w -> put(destination, listener, cancellation, topManifest(done), true))
+                                .compose(w -> put(destination, listener, cancellation, topManifest(done), true)
+                                        .recover(t -> Future.failedFuture(planned.sparse() ? sparseRefused(t, destination, planned) : t)))
                                 .compose(d -> afterPush(pushed, listener, cancellation))
                                 .map(w -> blobs.result(done.target()).withDigestsChanged(true).withDigestChanges(rewritten.changes()));
                     });
@@ -197,7 +200,8 @@ public class ImageCopier {
             int parallel = destination.capabilities().parallelBlobs() ? o.parallelBlobs() : 1;
             return copyBlobs(blobs, listener, plan.blobs(), parallel)
                     .compose(v -> plan.index() == null ? Future.succeededFuture() : pushChildren(destination, listener, cancellation, plan.images()))
-                    .compose(v -> put(destination, listener, cancellation, topManifest(plan), true))
+                    .compose(v -> put(destination, listener, cancellation, topManifest(plan), true)
+                            .recover(t -> Future.failedFuture(planned.sparse() ? sparseRefused(t, destination, planned) : t)))
                     .compose(d -> afterPush(pushed, listener, cancellation))
                     .map(v -> blobs.result(target).withDigestsChanged(changed));
         });
@@ -207,6 +211,23 @@ public class ImageCopier {
         java.nio.file.Path spool = compressSpool != null ? compressSpool
                 : java.nio.file.Path.of(config.dataDir(), "compress-spool").toAbsolutePath().normalize();
         return new LayerRecompressor(vertx, spool, compressSpoolMax);
+    }
+
+    /**
+     * A registry that checks an index's children (distribution 2.8 does) refuses the source's index when only some
+     * platforms were copied: say so, and name the way out, instead of the registry's bare error code.
+     */
+    private static Throwable sparseRefused(Throwable t, ImageDestination destination, CopyPlan plan) {
+        // distribution answers 400 MANIFEST_BLOB_UNKNOWN (or MANIFEST_UNKNOWN) naming a child it does not hold
+        if (!(t instanceof dev.ferry.error.FerryException fe) || !fe.getMessage().contains("UNKNOWN")) {
+            return t;
+        }
+        return new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.SPARSE_INDEX_REFUSED,
+                destination.describe() + " refused the source's index " + plan.index().digest() + " because it lists "
+                + (plan.index().manifests().size() - plan.images().size()) + " of its " + plan.index().manifests().size()
+                + " images that were not copied (platforms selects " + plan.images().size() + "); set platformsIndex: rewrite"
+                + " to push a new index of the selected platforms only (its digest differs from the source's), or copy"
+                + " all platforms (registry said: " + fe.getMessage() + ")");
     }
 
     /** The manifests at the destination once the copy is done: the top one, then an index's children. */
