@@ -52,6 +52,22 @@ public interface FerryConfig {
          */
         @WithDefault("5")
         int blobRetries();
+
+        /**
+         * Blobs of at least this many bytes copied registry to registry are pushed in chunks (PATCH with
+         * Content-Range, then a PUT with the digest) instead of one streamed PUT, so that a job taken over by another
+         * replica (its owner killed) continues the upload where the registry's session stopped instead of from zero.
+         * Job runs record each acknowledged chunk's upload location (one row per blob, updated per chunk). 0: never.
+         */
+        @WithDefault("67108864")
+        long chunkedUploadMinSize();
+
+        /**
+         * Bytes per PATCH of a chunked upload: at most this much is sent again after a kill (a kill during a chunk's
+         * body loses the session on distribution 2.8, see the README), and one store write per chunk.
+         */
+        @WithDefault("33554432")
+        long uploadChunkSize();
     }
 
     /** Copy, delete and sync jobs. */

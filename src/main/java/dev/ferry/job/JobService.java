@@ -337,7 +337,8 @@ public class JobService {
         a.timer = vertx.setPeriodic(config.jobs().progressInterval().toMillis(), new ProgressTicker(a));
         Future<JsonNode> outcome;
         try {
-            outcome = a.work.run(new JobContext(id, events, a.progress, a.cancellation));
+            outcome = a.work.run(new JobContext(id, events, a.progress, a.cancellation,
+                    new JobUploads(store, a.lease, vertx, clock, () -> a.lost)));
         } catch (RuntimeException e) {
             outcome = Future.failedFuture(e);
         }
