@@ -209,7 +209,8 @@ public interface FerryConfig {
         java.util.OptionalInt maxConcurrentJobs();
 
         /**
-         * Traffic rule: HTTP requests to this registry in flight at once, per replica (from sending the request to the
+         * Traffic rule: HTTP requests to this registry in flight at once, across the replicas of one store (each live
+         * replica takes its share, {@code dev.ferry.limit.ClusterShare}; the embedded store is one replica) (from sending the request to the
          * end of the answer's body, so a blob download holds its request until it is read). Applies to every request
          * of every job and call (policy runs and one-off jobs alike) below everything, in the registry client.
          * Streamed blob uploads are not counted (their bytes come from a download that holds its own request; counting
@@ -218,7 +219,8 @@ public interface FerryConfig {
         java.util.OptionalInt maxConcurrentRequests();
 
         /**
-         * Traffic rule: requests per second sent to this registry, per replica: a token bucket of
+         * Traffic rule: requests per second sent to this registry, across the replicas of one store (each live replica
+         * gets this rate divided by their number): a token bucket of
          * {@code request-burst} tokens refilled at this rate; a request waits for its token (it is not refused), so in
          * any interval of T seconds at most {@code request-burst + requests-per-second * T} requests start. Unset: no cap.
          */

@@ -356,6 +356,31 @@ public class JdbcJobRepository implements JobRepository {
     }
 
     @Override
+    public List<String> heartbeatReplica(String id, Instant now, Instant liveSince, Instant forgetBefore) {
+        return tx("recording replica " + id + " as alive", c -> {
+            if (update(c, "UPDATE replicas SET seen_at = ? WHERE id = ?", ts(now), id) == 0) {
+                update(c, "INSERT INTO replicas (id, seen_at) VALUES (?, ?)", id, ts(now));
+            }
+            update(c, "DELETE FROM replicas WHERE seen_at < ?", ts(forgetBefore));
+            List<String> live = new java.util.ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM replicas WHERE seen_at >= ? ORDER BY id")) {
+                bind(ps, ts(liveSince));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        live.add(rs.getString(1));
+                    }
+                }
+            }
+            return live;
+        });
+    }
+
+    @Override
+    public void leaveReplicas(String id) {
+        tx("removing replica " + id, c -> update(c, "DELETE FROM replicas WHERE id = ?", id));
+    }
+
+    @Override
     public boolean finish(Lease lease, JobState state, Progress progress, JsonNode result, JobError error, Instant at,
                           List<JobEvent> last) {
         return tx("ending job " + lease.jobId(), c -> {

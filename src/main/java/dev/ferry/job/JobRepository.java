@@ -215,6 +215,16 @@ public interface JobRepository {
     /** Forgets the upload session of one blob (committed, or given up); fenced, false when the lease is lost. */
     boolean dropUpload(Lease lease, String destination, String digest);
 
+    /**
+     * Membership heartbeat: records that replica {@code id} is alive at {@code now} and returns the ids of every
+     * replica seen at or after {@code liveSince} (this one included), sorted: a replica's rank is its index. Rows
+     * older than {@code forgetBefore} are deleted. Repeatable.
+     */
+    List<String> heartbeatReplica(String id, Instant now, Instant liveSince, Instant forgetBefore);
+
+    /** Removes replica {@code id} from the live ones at once (graceful shutdown). Best effort, repeatable. */
+    void leaveReplicas(String id);
+
     /** Whether the store answers now (readiness). */
     boolean reachable();
 
