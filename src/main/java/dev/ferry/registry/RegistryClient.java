@@ -33,6 +33,8 @@ public class RegistryClient {
     private final RegistryTransport transport;
     private final FerryConfig config;
     private final ObjectMapper json;
+    /** Tag-list pages with an ETag, revalidated with If-None-Match (a 304 reuses the page). */
+    private final TagListCache tagPages = new TagListCache();
 
     public RegistryClient(RegistryTransport transport, FerryConfig config, ObjectMapper json) {
         this.transport = transport;
@@ -572,28 +574,46 @@ public class RegistryClient {
 
     private Future<List<String>> tagPage(RegistryAccess access, ImageReference repo, String path, String action,
                                          List<String> tags, int page) {
-        RegistryCall call = RegistryCall.get(path, pullScope(repo), action + " (page " + page + ")",
+        String key = TagListCache.key(access.registry(), path);
+        TagListCache.Page cached = tagPages.get(key);
+        RegistryCall plain = RegistryCall.get(path, pullScope(repo), action + " (page " + page + ")",
                 config.limits().manifestBytes());
+        RegistryCall call = cached == null ? plain : plain.withHeader("If-None-Match", cached.etag());
         return transport.exchange(access, call).compose(resp -> {
-            if (!resp.isSuccess()) {
-                return Future.failedFuture(RegistryErrors.failure(resp, call.action(), ProblemType.REPOSITORY_NOT_FOUND));
-            }
-            try {
-                JsonNode body = json.readTree(resp.body().getBytes());
-                JsonNode list = body == null ? null : body.get("tags");
-                if (list != null && list.isArray()) {
-                    list.forEach(t -> {
-                        if (t.isTextual()) {
-                            tags.add(t.asText());
-                        }
-                    });
-                } else if (list != null && !list.isNull()) {
-                    return Future.failedFuture(invalid(call.action(), "tags is not a list"));
+            List<String> pageTags = new ArrayList<>();
+            String next;
+            if (resp.status() == 304 && cached != null) {
+                // the registry says the page is what it was: its tags and its next link as then
+                pageTags.addAll(cached.tags());
+                next = cached.next();
+            } else {
+                if (!resp.isSuccess()) {
+                    return Future.failedFuture(RegistryErrors.failure(resp, call.action(), ProblemType.REPOSITORY_NOT_FOUND));
                 }
-            } catch (Exception e) {
-                return Future.failedFuture(invalid(call.action(), "the tag list is not JSON"));
+                try {
+                    JsonNode body = json.readTree(resp.body().getBytes());
+                    JsonNode list = body == null ? null : body.get("tags");
+                    if (list != null && list.isArray()) {
+                        list.forEach(t -> {
+                            if (t.isTextual()) {
+                                pageTags.add(t.asText());
+                            }
+                        });
+                    } else if (list != null && !list.isNull()) {
+                        return Future.failedFuture(invalid(call.action(), "tags is not a list"));
+                    }
+                } catch (Exception e) {
+                    return Future.failedFuture(invalid(call.action(), "the tag list is not JSON"));
+                }
+                next = nextLink(resp);
+                String etag = resp.headers().get("ETag");
+                if (etag != null && !etag.isBlank() && etag.length() <= 256 && pageTags.size() <= config.limits().tagPageSize()) {
+                    tagPages.put(key, new TagListCache.Page(etag.trim(), pageTags, next));
+                } else if (cached != null) {
+                    tagPages.remove(key);
+                }
             }
-            String next = nextLink(resp);
+            tags.addAll(pageTags);
             if (next == null) {
                 return Future.succeededFuture(tags);
             }

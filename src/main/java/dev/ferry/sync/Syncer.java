@@ -370,23 +370,54 @@ public class Syncer {
         return new ImageOutcome(item.source().transportName(), item.destination().transportName(), "failed", null, null, null, why);
     }
 
-    /** The digest the destination should end up with: the source's, or without all, the selected platform's. */
-    private Future<Digest> sourceDigest(Item item, SyncOptions o) {
+    /**
+     * The digest the destination should end up with ({@code target}): the source's; without all, the selected
+     * platform's; with platforms rewritten, the rewritten index's, and then {@code rewrittenFrom} is the source's.
+     */
+    record Expected(Digest target, Digest rewrittenFrom) {
+    }
+
+    /**
+     * Source index digest + platform choice -> the digest of the index Ferry rewrites from it. The rewrite is
+     * deterministic, so once known, a re-run asks the source for a HEAD only (no GET of the index) as for any image;
+     * the first run after a start reads the index once. Bounded; the eldest entries go.
+     */
+    private final Map<String, Digest> rewrites = java.util.Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Digest> eldest) {
+            return size() > REWRITES_KEPT;
+        }
+    });
+    static final int REWRITES_KEPT = 4096;
+
+    private Future<Expected> sourceDigest(Item item, SyncOptions o) {
         return registry.manifestHead(item.srcAccess(), item.source()).compose(head -> {
             if (head == null) {
                 return Future.failedFuture(new FerryException(ProblemType.IMAGE_NOT_FOUND,
                         "checking manifest " + item.source().reference() + " in " + item.source().name() + ": no such image"));
             }
-            if (o.copy().all() || head.mediaType() == null || !MediaType.of(head.mediaType()).isIndex()) {
-                return Future.succeededFuture(head.digest());
+            dev.ferry.transfer.PlatformChoice subset = o.copy().platforms();
+            if (o.copy().all() || head.mediaType() == null || !MediaType.of(head.mediaType()).isIndex()
+                    || (subset != null && !subset.rewrite())) {
+                return Future.succeededFuture(new Expected(head.digest(), null));
+            }
+            String key = subset == null ? null : head.digest() + " " + subset;
+            Digest known = key == null ? null : rewrites.get(key);
+            if (known != null) {
+                return Future.succeededFuture(new Expected(known, known.equals(head.digest()) ? null : head.digest()));
             }
             ImageReference pinned = item.source().withDigest(head.digest());
             return registry.manifestGet(item.srcAccess(), pinned).map(m -> {
                 Manifest parsed = m.parse(pinned);
-                if (parsed instanceof ImageIndex index) {
-                    return CopyPlanner.pick(index, platform(o), pinned.toString()).digest();
+                if (!(parsed instanceof ImageIndex index)) {
+                    return new Expected(m.digest(), null);
                 }
-                return m.digest();
+                if (subset == null) {
+                    return new Expected(CopyPlanner.pick(index, platform(o), pinned.toString()).digest(), null);
+                }
+                Digest rewritten = CopyPlanner.subset(index, subset, pinned.toString()).rewrite().digest();
+                rewrites.put(key, rewritten);
+                return new Expected(rewritten, rewritten.equals(head.digest()) ? null : head.digest());
             });
         });
     }
@@ -419,10 +450,12 @@ public class Syncer {
         String src = item.source().transportName();
         String dst = item.destination().transportName();
         Future<ManifestHead> there = registry.manifestHead(o.destinationAccess(), item.destination());
-        return sourceDigest(item, o).compose(digest -> there.compose(head -> {
+        return sourceDigest(item, o).compose(expected -> there.compose(head -> {
+            Digest digest = expected.target();
             if (head != null && head.digest().equals(digest)) {
                 return Future.succeededFuture(new ImageOutcome(src, dst, "skipped", null, digest.toString(), 0L,
-                        "the destination has this digest"));
+                        expected.rewrittenFrom() != null ? "the destination has the index rewritten for these platforms"
+                                : "the destination has this digest").rewrittenFrom(expected.rewrittenFrom()));
             }
             if (cancellation.isCancelled()) {
                 return Future.failedFuture(new Cancellation.CancelledException());
@@ -435,24 +468,32 @@ public class Syncer {
                 return inSlot(shared, () -> copier.copy(item.srcAccess(), item.source(), o.destinationAccess(),
                                 item.destination(), copyOptions(item, o), listener.copies(), cancellation))
                         .onComplete(ar -> mine.handle(ar.mapEmpty()))
-                        .map(r -> new ImageOutcome(src, dst, "copied", null, r.digest().toString(), r.bytesCopied(), null));
+                        .map(r -> new ImageOutcome(src, dst, "copied", null, r.digest().toString(), r.bytesCopied(), null)
+                                .rewrittenFrom(expected.rewrittenFrom()));
             }
             // the same manifest is being copied into this repository under another tag: once that is done, only
             // this tag's manifest is pushed (its blobs and children are there); if it failed, copy in full
             return first.transform(ar -> ar.succeeded()
-                    ? inSlot(shared, () -> tagOnly(item, digest, o, listener, shared))
-                            .map(pushed -> new ImageOutcome(src, dst, "copied", null, digest.toString(), 0L, null))
+                    ? inSlot(shared, () -> tagOnly(item, expected, o, listener, shared))
+                            .map(pushed -> new ImageOutcome(src, dst, "copied", null, digest.toString(), 0L, null)
+                                    .rewrittenFrom(expected.rewrittenFrom()))
                     : inSlot(shared, () -> copier.copy(item.srcAccess(), item.source(), o.destinationAccess(),
                                     item.destination(), copyOptions(item, o), listener.copies(), cancellation))
-                            .map(r -> new ImageOutcome(src, dst, "copied", null, r.digest().toString(), r.bytesCopied(), null)));
+                            .map(r -> new ImageOutcome(src, dst, "copied", null, r.digest().toString(), r.bytesCopied(), null)
+                                    .rewrittenFrom(expected.rewrittenFrom())));
         }));
     }
 
-    /** Pushes the manifest {@code digest} (read once per sync) under the destination's tag. */
-    private Future<Digest> tagOnly(Item item, Digest digest, SyncOptions o, SyncListener listener, Shared shared) {
-        ImageReference byDigest = item.source().withTag(null).withDigest(digest);
-        Future<ManifestResult> raw = shared.manifests.computeIfAbsent(item.source().name() + "@" + digest,
-                k -> registry.manifestGet(item.srcAccess(), byDigest));
+    /**
+     * Pushes the manifest {@code digest} (read once per sync) under the destination's tag: read at the source, or for a
+     * rewritten index (which only the destination holds) at the destination, where the first copy pushed it.
+     */
+    private Future<Digest> tagOnly(Item item, Expected expected, SyncOptions o, SyncListener listener, Shared shared) {
+        Digest digest = expected.target();
+        boolean rewritten = expected.rewrittenFrom() != null;
+        ImageReference byDigest = (rewritten ? item.destination() : item.source()).withTag(null).withDigest(digest);
+        Future<ManifestResult> raw = shared.manifests.computeIfAbsent(byDigest.name() + "@" + digest,
+                k -> registry.manifestGet(rewritten ? o.destinationAccess() : item.srcAccess(), byDigest));
         return raw.compose(m -> {
             String mediaType = m.parse(byDigest).mediaType().value();
             ImageReference to = item.destination();
@@ -476,14 +517,16 @@ public class Syncer {
         String src = item.source().transportName();
         String dst = item.destination().transportName();
         Future<ManifestHead> there = registry.manifestHead(o.destinationAccess(), item.destination());
-        return CopyPlanner.plan(new RegistrySource(registry, item.srcAccess(), item.source()), o.copy().all(), platform(o))
+        return CopyPlanner.plan(new RegistrySource(registry, item.srcAccess(), item.source()), o.copy(), platform(o))
                 .compose(plan -> there.compose(head -> {
                     Digest digest = plan.target();
                     if (head != null && head.digest().equals(digest)) {
-                        return Future.succeededFuture(new ImageOutcome(src, dst, "planned", "skip", digest.toString(), 0L, null));
+                        return Future.succeededFuture(new ImageOutcome(src, dst, "planned", "skip", digest.toString(), 0L, null)
+                                .rewrittenFrom(plan.rewrittenFrom()));
                     }
                     return missingBytes(plan.images(), item.destination(), o, shared)
-                            .map(bytes -> new ImageOutcome(src, dst, "planned", "copy", digest.toString(), bytes, null));
+                            .map(bytes -> new ImageOutcome(src, dst, "planned", "copy", digest.toString(), bytes, null)
+                                    .rewrittenFrom(plan.rewrittenFrom()));
                 }));
     }
 
@@ -507,6 +550,9 @@ public class Syncer {
     }
 
     private Platform platform(SyncOptions o) {
+        if (o.copy().platforms() != null) {
+            return o.copy().platforms().platforms().get(0);
+        }
         if (o.copy().platform() != null) {
             return o.copy().platform();
         }
