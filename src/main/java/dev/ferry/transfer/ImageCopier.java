@@ -35,6 +35,7 @@ public class ImageCopier {
     private final dev.ferry.signature.SignatureGate signatures;
     private java.nio.file.Path compressSpool;
     private long compressSpoolMax = 8L << 30;
+    private io.vertx.core.WorkerExecutor compressWorkers;
 
     @jakarta.inject.Inject
     public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights,
@@ -210,7 +211,12 @@ public class ImageCopier {
     private LayerRecompressor recompressor() {
         java.nio.file.Path spool = compressSpool != null ? compressSpool
                 : java.nio.file.Path.of(config.dataDir(), "compress-spool").toAbsolutePath().normalize();
-        return new LayerRecompressor(vertx, spool, compressSpoolMax);
+        synchronized (this) {
+            if (compressWorkers == null) {
+                compressWorkers = LayerRecompressor.pool(vertx);
+            }
+        }
+        return new LayerRecompressor(vertx, compressWorkers, spool, compressSpoolMax);
     }
 
     /**
