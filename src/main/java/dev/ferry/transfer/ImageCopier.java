@@ -33,11 +33,18 @@ public class ImageCopier {
     private final BlobFlights flights;
     private final List<AfterImagePush> afterPush;
     private final dev.ferry.signature.SignatureGate signatures;
+    private java.nio.file.Path compressSpool;
+    private long compressSpoolMax = 8L << 30;
+    private io.vertx.core.WorkerExecutor compressWorkers;
 
     @jakarta.inject.Inject
     public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights,
-                       jakarta.enterprise.inject.Instance<AfterImagePush> afterPush, dev.ferry.signature.SignatureGate signatures) {
+                       jakarta.enterprise.inject.Instance<AfterImagePush> afterPush, dev.ferry.signature.SignatureGate signatures,
+                       CompressConfig compress) {
         this(registry, config, vertx, flights, afterPush.stream().toList(), signatures);
+        this.compressSpool = java.nio.file.Path.of(compress.spoolDir().orElse(config.dataDir() + "/compress-spool"))
+                .toAbsolutePath().normalize();
+        this.compressSpoolMax = compress.spoolMaxBytes().asLongValue();
     }
 
     /** With the given after-push steps (none: a plain copy), and no signature policy. */
@@ -169,14 +176,28 @@ public class ImageCopier {
 
     private Future<CopyResult> copyPlanned(CopyPlan planned, ImageSource source, ImageDestination destination, CopyOptions o,
                                            CopyListener listener, Cancellation cancellation, boolean destinationChecked) {
-        boolean toOci = "oci".equals(o.format()) || (o.format() == null && destination.needsOci());
+        LayerCompression compression = o.compression();
+        boolean rewritesLayers = compression != null && planned.blobs().stream().anyMatch(compression::rewrites);
+        // v2s2 has no zstd layer type: Docker manifests become OCI first, as containers/image converts them
+        boolean toOci = "oci".equals(o.format()) || (o.format() == null && destination.needsOci())
+                || (o.format() == null && rewritesLayers && compression.needsOci());
+        if ("v2s2".equals(o.format()) && rewritesLayers && compression.needsOci()) {
+            return Future.failedFuture(dev.ferry.error.FerryException.invalidField("destCompressFormat",
+                    "Docker v2s2 manifests cannot name zstd layers: use format oci, or gzip"));
+        }
         if ("v2s2".equals(o.format()) && destination.needsOci()) {
             return Future.failedFuture(dev.ferry.error.FerryException.invalidField("format",
                     destination.describe() + " holds OCI manifests only: v2s2 cannot be written there"));
         }
         CopyPlan plan = toOci ? ManifestConversion.toOci(planned, source.describe())
                 : "v2s2".equals(o.format()) ? ManifestConversion.toV2s2(planned, source.describe()) : planned;
-        boolean changed = plan != planned || !destination.capabilities().keepsDigests() || planned.rewrittenFrom() != null;
+        boolean changed = plan != planned || !destination.capabilities().keepsDigests() || rewritesLayers
+                || planned.rewrittenFrom() != null;
+        if (rewritesLayers && o.preserveDigests()) {
+            return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.DIGESTS_WOULD_CHANGE,
+                    "recompressing the layers of " + source.describe() + " as " + compression.algorithm()
+                    + " changes their digests, and preserveDigests is set"));
+        }
         if (changed && o.preserveDigests()) {
             return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.DIGESTS_WOULD_CHANGE,
                     "copying " + source.describe() + " to " + destination.describe() + " would change digests ("
@@ -187,17 +208,42 @@ public class ImageCopier {
         }
         RegistryAccess dstAccess = destination instanceof RegistryDestination rd ? rd.access() : null;
         BlobTransfer blobs = new BlobTransfer(source, destination, listener, cancellation, vertx,
-                config.transfer().blobRetries(), dstAccess == null ? null : dstAccess.retryDelay(), flights);
+                config.transfer().blobRetries(), dstAccess == null ? null : dstAccess.retryDelay(), flights,
+                rewritesLayers ? compression : null, rewritesLayers ? recompressor() : null);
         Digest target = plan.target();
-        if (destination instanceof RegistryDestination rd && rd.reference().tag() != null && rd.reference().digest() != null
-                && !rd.reference().digest().equals(target)) {
+        if (!rewritesLayers && destination instanceof RegistryDestination rd && rd.reference().tag() != null
+                && rd.reference().digest() != null && !rd.reference().digest().equals(target)) {
             // before anything moves: never push the tag with another digest than the one named
             return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.REFERENCE_MISMATCH,
                     "the destination " + rd.reference() + " names digest " + rd.reference().digest() + ", but the copy would push "
                     + target + " under tag " + rd.reference().tag()));
         }
         // the signature gate: the policy decides on the source's own top manifest before anything is written
-        return signatures.admit(source, planned.top(), listener).compose(admitted -> destinationChecked ? Future.<Digest>succeededFuture(null) : destination.pointsAt())
+        if (rewritesLayers) {
+            // the digests are known once the layers are written: blobs first, then the manifests that name them
+            int parallel = destination.capabilities().parallelBlobs() ? o.parallelBlobs() : 1;
+            return signatures.admit(source, planned.top(), listener)
+                    .compose(admitted -> copyBlobs(blobs, listener, plan.blobs(), parallel))
+                    .compose(v -> {
+                        LayerRewrite.Result rewritten = LayerRewrite.apply(plan, blobs.rewritten(), compression, source.describe());
+                        CopyPlan done = rewritten.plan();
+                        if (destination instanceof RegistryDestination rd && rd.reference().tag() != null
+                                && rd.reference().digest() != null && !rd.reference().digest().equals(done.target())) {
+                            return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.REFERENCE_MISMATCH,
+                                    "the destination " + rd.reference() + " names digest " + rd.reference().digest()
+                                    + ", but the recompressed image is " + done.target()));
+                        }
+                        AfterImagePush.PushedImage pushed = new AfterImagePush.PushedImage(source, destination, done, o,
+                                pushedDigests(done), true);
+                        return (done.index() == null ? Future.<Void>succeededFuture() : pushChildren(destination, listener, cancellation, done.images()))
+                                .compose(w -> put(destination, listener, cancellation, topManifest(done), true)
+                                        .recover(t -> Future.failedFuture(planned.sparse() ? sparseRefused(t, destination, planned) : t)))
+                                .compose(d -> afterPush(pushed, listener, cancellation))
+                                .map(w -> blobs.result(done.target()).withDigestsChanged(true).withDigestChanges(rewritten.changes()));
+                    });
+        }
+        return signatures.admit(source, planned.top(), listener)
+                .compose(admitted -> destinationChecked ? Future.<Digest>succeededFuture(null) : destination.pointsAt())
                 .compose(current -> {
             // A registry only holds a manifest whose blobs (and children) it has: then there is nothing to move.
             AfterImagePush.PushedImage pushed = new AfterImagePush.PushedImage(source, destination, plan, o,
@@ -214,6 +260,17 @@ public class ImageCopier {
                     .compose(d -> afterPush(pushed, listener, cancellation))
                     .map(v -> blobs.result(target).withDigestsChanged(changed));
         });
+    }
+
+    private LayerRecompressor recompressor() {
+        java.nio.file.Path spool = compressSpool != null ? compressSpool
+                : java.nio.file.Path.of(config.dataDir(), "compress-spool").toAbsolutePath().normalize();
+        synchronized (this) {
+            if (compressWorkers == null) {
+                compressWorkers = LayerRecompressor.pool(vertx);
+            }
+        }
+        return new LayerRecompressor(vertx, compressWorkers, spool, compressSpoolMax);
     }
 
     /**
