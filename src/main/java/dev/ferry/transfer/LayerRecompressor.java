@@ -54,12 +54,25 @@ final class LayerRecompressor {
         }
     }
 
+    /**
+     * Threads of the shared {@code ferry-compress} pool: the CPU work of every recompressing copy runs there, never on
+     * the event loop, and a 1 GiB layer may take minutes, so the blocked-thread warning is set far off.
+     */
+    static final int THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
+
     private final Vertx vertx;
+    private final io.vertx.core.WorkerExecutor workers;
     private final Path spoolDir;
     private final long spoolMax;
 
-    LayerRecompressor(Vertx vertx, Path spoolDir, long spoolMax) {
+    /** Opens the shared pool (one handle per {@link ImageCopier}, kept for its life). */
+    static io.vertx.core.WorkerExecutor pool(Vertx vertx) {
+        return vertx.createSharedWorkerExecutor("ferry-compress", THREADS, 6, java.util.concurrent.TimeUnit.HOURS);
+    }
+
+    LayerRecompressor(Vertx vertx, io.vertx.core.WorkerExecutor workers, Path spoolDir, long spoolMax) {
         this.vertx = vertx;
+        this.workers = workers;
         this.spoolDir = spoolDir;
         this.spoolMax = spoolMax;
     }
@@ -71,14 +84,14 @@ final class LayerRecompressor {
      */
     Future<Spooled> rewrite(Descriptor blob, ImageSource source, LayerCompression compression, Cancellation cancellation,
                             String what) {
-        Context context = Vertx.currentContext();
+        Context context = Vertx.currentContext() != null ? Vertx.currentContext() : vertx.getOrCreateContext();
         return source.openBlob(blob).compose(opened -> {
             StreamInput in = new StreamInput(opened.stream(), context);
             Runnable unregister = cancellation.onCancel(() -> {
                 in.fail(new Cancellation.CancelledException());
                 context.runOnContext(v -> opened.abort());
             });
-            Future<Spooled> done = vertx.executeBlocking(() -> spool(in, blob, compression, what), false);
+            Future<Spooled> done = workers.executeBlocking(() -> spool(in, blob, compression, what), false);
             return done.onComplete(ar -> {
                 unregister.run();
                 if (ar.failed()) {
