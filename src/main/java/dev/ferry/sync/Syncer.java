@@ -393,9 +393,31 @@ public class Syncer {
     private Future<Expected> sourceDigest(Item item, SyncOptions o) {
         return registry.manifestHead(item.srcAccess(), item.source()).compose(head -> {
             if (head == null) {
-                return Future.failedFuture(new FerryException(ProblemType.IMAGE_NOT_FOUND,
-                        "checking manifest " + item.source().reference() + " in " + item.source().name() + ": no such image"));
+                return Future.failedFuture(noSuchImage(item));
             }
+            return expected(item, o, head, pinned -> registry.manifestGet(item.srcAccess(), pinned));
+        });
+    }
+
+    private static FerryException noSuchImage(Item item) {
+        return new FerryException(ProblemType.IMAGE_NOT_FOUND,
+                "checking manifest " + item.source().reference() + " in " + item.source().name() + ": no such image");
+    }
+
+    /** The source's top manifest read whole (a missing one is the same problem as after a HEAD). */
+    private Future<ManifestResult> readSource(Item item) {
+        return registry.manifestGet(item.srcAccess(), item.source()).recover(t -> Future.failedFuture(
+                t instanceof FerryException fe && (fe.type() == ProblemType.IMAGE_NOT_FOUND || fe.type() == ProblemType.REPOSITORY_NOT_FOUND)
+                        ? noSuchImage(item) : t));
+    }
+
+    /**
+     * What {@link #sourceDigest(Item, SyncOptions)} says, from what the source said at a HEAD ({@code head}); {@code read}
+     * gives the manifest by digest when an index must be looked into.
+     */
+    private Future<Expected> expected(Item item, SyncOptions o, ManifestHead head,
+                                      java.util.function.Function<ImageReference, Future<ManifestResult>> read) {
+        {
             dev.ferry.transfer.PlatformChoice subset = o.copy().platforms();
             if (o.copy().all() || head.mediaType() == null || !MediaType.of(head.mediaType()).isIndex()
                     || (subset != null && !subset.rewrite())) {
@@ -407,7 +429,7 @@ public class Syncer {
                 return Future.succeededFuture(new Expected(known, known.equals(head.digest()) ? null : head.digest()));
             }
             ImageReference pinned = item.source().withDigest(head.digest());
-            return registry.manifestGet(item.srcAccess(), pinned).map(m -> {
+            return read.apply(pinned).map(m -> {
                 Manifest parsed = m.parse(pinned);
                 if (!(parsed instanceof ImageIndex index)) {
                     return new Expected(m.digest(), null);
@@ -419,7 +441,7 @@ public class Syncer {
                 rewrites.put(key, rewritten);
                 return new Expected(rewritten, rewritten.equals(head.digest()) ? null : head.digest());
             });
-        });
+        }
     }
 
     /**
@@ -431,10 +453,19 @@ public class Syncer {
             return Future.succeededFuture(false);
         }
         ImageReference repo = item.destination().withTag(null);
+        return destinationTags(item, o, shared).map(tags -> tags != null && tags.contains(item.destination().tag()));
+    }
+
+    /**
+     * The tags of the item's destination repository, listed once per sync (shared by every image synced there): empty
+     * when the repository does not exist yet; null when it cannot be listed (then each image is asked with a HEAD).
+     */
+    private Future<java.util.Set<String>> destinationTags(Item item, SyncOptions o, Shared shared) {
+        ImageReference repo = item.destination().withTag(null).withDigest(null);
         return shared.destinationTags.computeIfAbsent(repo.name(), k -> registry.tagList(o.destinationAccess(), repo)
-                        .<java.util.Set<String>>map(java.util.Set::copyOf)
-                        .recover(t -> Future.succeededFuture(java.util.Set.of())))
-                .map(tags -> tags.contains(item.destination().tag()));
+                .<java.util.Set<String>>map(java.util.Set::copyOf)
+                .recover(t -> Future.succeededFuture(t instanceof FerryException fe && fe.type() == ProblemType.REPOSITORY_NOT_FOUND
+                        ? java.util.Set.of() : null)));
     }
 
     private static final String IMMUTABLE_PRESENT = "immutable tag present at the destination (not read at the source)";
@@ -446,11 +477,36 @@ public class Syncer {
                 : syncChanged(item, o, listener, cancellation, shared));
     }
 
+    /**
+     * An image the sync may have to copy. A tag the destination's listing lacks is not asked for with a HEAD there, and
+     * the source manifest the copy needs is read once, whole (no HEAD first): a new image costs no request more than
+     * the copy itself. Otherwise both sides are asked with a HEAD, and an unchanged image is skipped without a GET.
+     */
     private Future<ImageOutcome> syncChanged(Item item, SyncOptions o, SyncListener listener, Cancellation cancellation, Shared shared) {
+        Future<java.util.Set<String>> listed = item.destination().tag() == null ? Future.succeededFuture(null)
+                : destinationTags(item, o, shared);
+        return listed.compose(tags -> {
+            if (tags != null && !tags.contains(item.destination().tag())) {
+                return readSource(item).compose(top -> expected(item, o, new ManifestHead(top.digest(), top.contentType()),
+                                pinned -> pinned.digest().equals(top.digest()) ? Future.succeededFuture(top)
+                                        : registry.manifestGet(item.srcAccess(), pinned))
+                        .compose(expected -> changed(item, o, listener, cancellation, shared, expected, null, top)));
+            }
+            Future<ManifestHead> there = registry.manifestHead(o.destinationAccess(), item.destination());
+            return sourceDigest(item, o).compose(expected -> there.compose(head ->
+                    changed(item, o, listener, cancellation, shared, expected, head, null)));
+        });
+    }
+
+    /**
+     * The image, given what the source should end up as ({@code expected}) and what the destination has ({@code head},
+     * null: nothing under the tag); {@code top}: the source manifest when already read, else null.
+     */
+    private Future<ImageOutcome> changed(Item item, SyncOptions o, SyncListener listener, Cancellation cancellation, Shared shared,
+                                         Expected expected, ManifestHead head, ManifestResult top) {
         String src = item.source().transportName();
         String dst = item.destination().transportName();
-        Future<ManifestHead> there = registry.manifestHead(o.destinationAccess(), item.destination());
-        return sourceDigest(item, o).compose(expected -> there.compose(head -> {
+        {
             Digest digest = expected.target();
             if (head != null && head.digest().equals(digest)) {
                 return Future.succeededFuture(new ImageOutcome(src, dst, "skipped", null, digest.toString(), 0L,
@@ -465,8 +521,11 @@ public class Syncer {
             Promise<Void> mine = Promise.promise();
             Future<Void> first = shared.firstCopies.putIfAbsent(key, mine.future());
             if (first == null) {
-                return inSlot(shared, () -> copier.copy(item.srcAccess(), item.source(), o.destinationAccess(),
-                                item.destination(), copyOptions(item, o), listener.copies(), cancellation))
+                if (top != null && top.digest().equals(digest)) {
+                    shared.manifests.putIfAbsent(item.source().name() + "@" + digest, Future.succeededFuture(top));
+                }
+                return inSlot(shared, () -> copier.copyChecked(item.srcAccess(), item.source(), o.destinationAccess(),
+                                item.destination(), copyOptions(item, o), listener.copies(), cancellation, top))
                         .onComplete(ar -> mine.handle(ar.mapEmpty()))
                         .map(r -> new ImageOutcome(src, dst, "copied", null, r.digest().toString(), r.bytesCopied(), null)
                                 .rewrittenFrom(expected.rewrittenFrom()));
@@ -477,11 +536,11 @@ public class Syncer {
                     ? inSlot(shared, () -> tagOnly(item, expected, o, listener, shared))
                             .map(pushed -> new ImageOutcome(src, dst, "copied", null, digest.toString(), 0L, null)
                                     .rewrittenFrom(expected.rewrittenFrom()))
-                    : inSlot(shared, () -> copier.copy(item.srcAccess(), item.source(), o.destinationAccess(),
-                                    item.destination(), copyOptions(item, o), listener.copies(), cancellation))
+                    : inSlot(shared, () -> copier.copyChecked(item.srcAccess(), item.source(), o.destinationAccess(),
+                                    item.destination(), copyOptions(item, o), listener.copies(), cancellation, top))
                             .map(r -> new ImageOutcome(src, dst, "copied", null, r.digest().toString(), r.bytesCopied(), null)
                                     .rewrittenFrom(expected.rewrittenFrom())));
-        }));
+        }
     }
 
     /**

@@ -197,6 +197,16 @@ final class BlobTransfer {
             }
 
             @Override
+            public void uploadResumed(long kept, long recorded, boolean sessionLost) {
+                listener.blobUploadResumed(blob, kept, recorded, sessionLost);
+            }
+
+            @Override
+            public dev.ferry.registry.UploadSessions sessions() {
+                return listener.uploadSessions();
+            }
+
+            @Override
             public Runnable onAbort(Runnable abort) {
                 return cancellation.onCancel(abort);
             }

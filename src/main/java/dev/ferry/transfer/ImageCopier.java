@@ -79,7 +79,25 @@ public class ImageCopier {
         } catch (RuntimeException e) {
             return Future.failedFuture(e);
         }
-        return copy(new RegistrySource(registry, src, srcRef), destination, o, listener, cancellation);
+        return copy(new RegistrySource(registry, src, srcRef), destination, o, listener, cancellation, null, false);
+    }
+
+    /**
+     * Registry to registry for a sync that has just looked at both sides: the destination does not point at the image
+     * (so it is not asked again), and {@code top}, when not null, is the source's top manifest as the source reference
+     * names it, read and verified a moment ago (so the plan does not read it again). Per image copied, one HEAD at the
+     * destination and one manifest GET at the source fewer. A destination that meanwhile got the image costs nothing
+     * wrong: every blob is found present and the same manifest is pushed again.
+     */
+    public Future<CopyResult> copyChecked(RegistryAccess src, ImageReference srcRef, RegistryAccess dst, ImageReference dstRef,
+                                          CopyOptions o, CopyListener listener, Cancellation cancellation, ManifestResult top) {
+        ImageDestination destination;
+        try {
+            destination = new RegistryDestination(registry, dst, dstRef, flights);
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e);
+        }
+        return copy(new RegistrySource(registry, src, srcRef), destination, o, listener, cancellation, top, true);
     }
 
     /**
@@ -89,6 +107,12 @@ public class ImageCopier {
      */
     public Future<CopyResult> copy(ImageSource source, ImageDestination destination, CopyOptions o, CopyListener listener,
                                    Cancellation cancellation) {
+        return copy(source, destination, o, listener, cancellation, null, false);
+    }
+
+    /** As above; {@code knownTop} and {@code destinationChecked} as in {@link #copyChecked}. */
+    private Future<CopyResult> copy(ImageSource source, ImageDestination destination, CopyOptions o, CopyListener listener,
+                                    Cancellation cancellation, ManifestResult knownTop, boolean destinationChecked) {
         // a cancel resets every registry request of this copy at once, even one waiting for a silent registry
         // (on the event loop: the canceller's thread goes on to wait for the job to end)
         dev.ferry.registry.http.CallScope calls = dev.ferry.registry.http.CallScope.open();
@@ -98,19 +122,47 @@ public class ImageCopier {
         ImageDestination d = destination instanceof RegistryDestination rd ? rd.within(calls) : destination;
         Future<CopyPlan> plan;
         try {
-            plan = CopyPlanner.plan(s, o, platform(o));
+            plan = CopyPlanner.plan(knownTop == null ? s : new KnownTop(s, knownTop), o, platform(o));
         } catch (RuntimeException e) {
             plan = Future.failedFuture(e);
         }
-        return copy(plan, s, d, o, listener, cancellation).onComplete(ar -> unregister.run());
+        return copy(plan, s, d, o, listener, cancellation, destinationChecked).onComplete(ar -> unregister.run());
+    }
+
+    /** A source whose top manifest was already read (for the planner only: the copy itself reads from {@code source}). */
+    private record KnownTop(ImageSource source, ManifestResult top) implements ImageSource {
+        @Override
+        public String describe() {
+            return source.describe();
+        }
+
+        @Override
+        public Future<ManifestResult> topManifest() {
+            return Future.succeededFuture(top);
+        }
+
+        @Override
+        public Future<ManifestResult> manifest(Digest digest) {
+            return source.manifest(digest);
+        }
+
+        @Override
+        public Future<dev.ferry.registry.BlobStream> openBlob(Descriptor blob) {
+            return source.openBlob(blob);
+        }
     }
 
     /** As above, with the plan already made (export plans first, so a missing image is an error, not an empty tar). */
     public Future<CopyResult> copy(Future<CopyPlan> plan, ImageSource source, ImageDestination destination, CopyOptions o,
                                    CopyListener listener, Cancellation cancellation) {
+        return copy(plan, source, destination, o, listener, cancellation, false);
+    }
+
+    private Future<CopyResult> copy(Future<CopyPlan> plan, ImageSource source, ImageDestination destination, CopyOptions o,
+                                    CopyListener listener, Cancellation cancellation, boolean destinationChecked) {
         Future<CopyResult> done = plan.compose(p -> {
             try {
-                return copyPlanned(p, source, destination, o, listener, cancellation);
+                return copyPlanned(p, source, destination, o, listener, cancellation, destinationChecked);
             } catch (RuntimeException e) {
                 return Future.failedFuture(e);
             }
@@ -123,7 +175,7 @@ public class ImageCopier {
     }
 
     private Future<CopyResult> copyPlanned(CopyPlan planned, ImageSource source, ImageDestination destination, CopyOptions o,
-                                           CopyListener listener, Cancellation cancellation) {
+                                           CopyListener listener, Cancellation cancellation, boolean destinationChecked) {
         LayerCompression compression = o.compression();
         boolean rewritesLayers = compression != null && planned.blobs().stream().anyMatch(compression::rewrites);
         // v2s2 has no zstd layer type: Docker manifests become OCI first, as containers/image converts them
@@ -190,7 +242,9 @@ public class ImageCopier {
                                 .map(w -> blobs.result(done.target()).withDigestsChanged(true).withDigestChanges(rewritten.changes()));
                     });
         }
-        return signatures.admit(source, planned.top(), listener).compose(admitted -> destination.pointsAt()).compose(current -> {
+        return signatures.admit(source, planned.top(), listener)
+                .compose(admitted -> destinationChecked ? Future.<Digest>succeededFuture(null) : destination.pointsAt())
+                .compose(current -> {
             // A registry only holds a manifest whose blobs (and children) it has: then there is nothing to move.
             AfterImagePush.PushedImage pushed = new AfterImagePush.PushedImage(source, destination, plan, o,
                     pushedDigests(plan), changed);
