@@ -48,11 +48,14 @@ def main():
     env = dict(os.environ, QUARKUS_HTTP_PORT=str(port), FERRY_DATA_DIR=os.path.join(work, "ferry-data"))
     ferry = subprocess.Popen(["java"] + opts + ["-jar", JAR], env=env, stdout=open(work + "/ferry.log", "w"), stderr=subprocess.STDOUT)
     procs.append(ferry)
-    for _ in range(600):
+    deadline = time.time() + 180  # ~2 s on a quiet machine; far longer when other work loads it
+    while True:
         try:
             if urllib.request.urlopen("http://127.0.0.1:%d/q/health/ready" % port, timeout=1).status == 200:
                 break
         except Exception:
+            if time.time() > deadline or ferry.poll() is not None:
+                raise SystemExit("Ferry did not get ready: " + open(work + "/ferry.log").read()[-1500:])
             time.sleep(0.1)
 
     def ferry_sync(dest):

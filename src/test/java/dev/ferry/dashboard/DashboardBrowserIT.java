@@ -29,11 +29,8 @@ class DashboardBrowserIT {
         TestImages.Blob layer = slow.layers().get(0);
         try (RegistryProcess src = RegistryProcess.anonymous(); RegistryProcess dest = RegistryProcess.anonymous();
              ScriptedPeer peer = ScriptedPeer.start((ex, n) -> trickle(ex, slow, layer));
-             ScriptedPeer receiver = ScriptedPeer.start((ex, n) -> {
-                 ex.getRequestBody().readAllBytes();
-                 ScriptedPeer.send(ex, 204, null, new byte[0]);
-                 ex.close();
-             });
+             // a notification receiver (the peer reads each request's body and closes the exchange)
+             ScriptedPeer receiver = ScriptedPeer.start((ex, n) -> ScriptedPeer.send(ex, 204, null, new byte[0]));
              FerryProcess ferry = FerryProcess.start(data, null, Path.of("target", "dashboard-browser-it.log"),
                      // the policy's notification secret is stored sealed
                      Map.of("FERRY_STORE_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="))) {
@@ -46,7 +43,7 @@ class DashboardBrowserIT {
                     "SLOW_IMAGE", "docker://" + peer.hostPort() + "/slow/app:v1",
                     "SLOW_DEST", "docker://" + dest.hostPort() + "/prod/slow:v1",
                     "POLICY_SOURCE", "docker://" + src.hostPort() + "/lab/app",
-                    "POLICY_DEST", "docker://" + dest.hostPort() + "/mirror",
+                    "POLICY_DEST", "docker://" + dest.hostPort() + "/policy-mirror",
                     "NOTIFY_URL", "http://" + receiver.hostPort() + "/ferry"));
         }
     }

@@ -66,7 +66,7 @@ class ClusterLimitsIT {
                 awaitLog(dir.resolve("b.log"), "2 live replicas on the store, rank 2");
 
                 narrow.maxInFlight.set(0);
-                atOnce(12, i -> inspect(i % 2 == 0 ? a : b, "docker://" + narrow.hostPort() + "/limits/app:v1"));
+                atOnce(24, i -> inspect(i % 2 == 0 ? a : b, "docker://" + narrow.hostPort() + "/limits/app:v1"));
                 int seen = narrow.maxInFlight.get();
                 // and took half of each rule (logged when the registry client starts, before its first request)
                 String shareA = awaitLog(dir.resolve("a.log"), "is 1 of 2 live replicas");
