@@ -243,6 +243,47 @@ if (SCENARIO === 'local') {
     }
     await shot(page, 'delete-form');
   });
+
+  test('policies: the list with triggers and next due, "Run now", the run history with counts and notifications', async (page) => {
+    const name = 'mirror-app';
+    const created = await page.request.post(FERRY + '/api/v1/policies', { data: {
+      name, description: 'keeps the mirror current',
+      sync: { source: env.POLICY_SOURCE, destination: env.POLICY_DEST, tagRegex: '^1$', srcTlsVerify: false, destTlsVerify: false },
+      triggers: { cron: '0 3 * * *' },
+      notifications: [{ url: env.NOTIFY_URL, on: 'all', secret: 'browser-test-secret' }] } });
+    check(created.status() === 201, 'policy created: ' + created.status() + ' ' + await created.text());
+    await page.goto(FERRY + '/#/jobs');
+    await page.getByRole('link', { name: 'Policies', exact: true }).click();
+    await page.getByRole('heading', { name: 'Policies' }).waitFor({ timeout: TIMEOUT });
+    const row = page.locator('tr[data-policy="' + name + '"]');
+    await row.waitFor({ timeout: TIMEOUT });
+    check((await row.textContent()).includes('cron 0 3 * * *'), 'triggers shown: ' + await row.textContent());
+    check((await row.textContent()).includes('never run'), 'not run yet');
+    check(!(await row.locator('td').nth(3).textContent()).includes('–'), 'next due shown');
+    await page.getByRole('button', { name: 'Run ' + name + ' now' }).click();
+    await page.waitForFunction((n) => document.querySelector('tr[data-policy="' + n + '"]')?.dataset.lastState === 'succeeded',
+      name, { timeout: TIMEOUT });
+    const counts = await row.locator('.counts').textContent();
+    check(counts.includes('copied 1') && counts.includes('failed 0'), 'last run counts: ' + counts);
+    await shot(page, 'policies');
+    // the policy's page: its run (a link to the job), then a second run that finds everything there
+    await row.getByRole('link', { name }).click();
+    await page.getByRole('heading', { name: 'Policy ' + name }).waitFor({ timeout: TIMEOUT });
+    await page.locator('table.runs tr[data-state="succeeded"]').first().waitFor({ timeout: TIMEOUT });
+    await page.getByRole('button', { name: 'Run now' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('table.runs tr[data-state="succeeded"]').length === 2, null, { timeout: TIMEOUT });
+    const newest = await page.locator('table.runs tbody tr').first().locator('.counts').textContent();
+    check(newest.includes('copied 0') && newest.includes('skipped 1'), 'the second run skipped the unchanged image: ' + newest);
+    check((await page.locator('table.runs tbody tr').first().textContent()).includes('manual'), 'trigger shown');
+    // both runs' notifications were delivered to the receiver, signed
+    await page.waitForFunction(() => document.querySelectorAll('table.deliveries tr[data-state="delivered"]').length === 2, null, { timeout: TIMEOUT });
+    check((await page.locator('table.deliveries tbody').textContent()).includes('(signed)'), 'signed deliveries');
+    await shot(page, 'policy-runs');
+    const jobId = await page.locator('table.runs tbody tr').first().getAttribute('data-run');
+    await page.locator('table.runs tbody tr').first().getByRole('link').first().click();
+    await page.waitForURL(new RegExp('#/jobs/' + jobId + '$'), { timeout: TIMEOUT });
+    await waitForJob(page, 'succeeded');
+  });
 }
 
 if (SCENARIO === 'big') {
@@ -349,6 +390,24 @@ if (SCENARIO === 'secured') {
     const stored = await page.evaluate(() => ({ session: Object.keys(sessionStorage), local: Object.keys(localStorage), cookie: document.cookie }));
     check(stored.local.length === 0 && stored.cookie === '', 'the token is kept in this tab only: ' + JSON.stringify(stored));
     await shot(page, 'viewer');
+  });
+
+  test('a viewer sees policies and their runs but no "Run now"; an operator has it', async (page, context) => {
+    await paste(page, env.VIEWER_TOKEN);
+    await page.goto(FERRY + '/#/policies');
+    const row = page.locator('tr[data-policy="' + env.POLICY_NAME + '"]');
+    await row.waitFor({ timeout: TIMEOUT });
+    check(await page.getByRole('button', { name: /^Run .* now$/ }).count() === 0, 'no Run now for a viewer');
+    await row.getByRole('link', { name: env.POLICY_NAME }).click();
+    await page.getByRole('heading', { name: 'Policy ' + env.POLICY_NAME }).waitFor({ timeout: TIMEOUT });
+    check(await page.getByRole('button', { name: 'Run now' }).count() === 0, 'no Run now on the policy page');
+    await page.getByText('The delivery log needs the admin role.').waitFor({ timeout: TIMEOUT });
+    await shot(page, 'viewer-policy');
+    const operator = await context.newPage(); // another tab: its own sessionStorage, so its own token
+    await paste(operator, env.OPERATOR_TOKEN);
+    await operator.goto(FERRY + '/#/policies');
+    await operator.getByRole('button', { name: 'Run ' + env.POLICY_NAME + ' now' }).waitFor({ timeout: TIMEOUT });
+    await operator.close();
   });
 
   test('an operator sees the copy form; a token lives only in its tab', async (page, context) => {

@@ -15,8 +15,17 @@ with an access log, to count manifest PUTs) and Ferry replicas (FERRY_STORE=post
      lease + 5 s after its owner was killed before another replica claimed it, no two runs of a job at once
      (each takeover's claim came after its previous owner was dead).
 
-Environment: JOBS (100), KILLS (20), CHAOS_LAYER_KB (4096), LAYER_KB (64), LEASE_S (5), FERRY_JAR, JAVA_OPTS,
-KEEP=1 keeps the work folder. Prints the figures and writes them to WORK/results.json.
+  4. big blob: one image with a BIG_MB layer, pushed in chunks of CHUNK_MB (FERRY_TRANSFER_* below); BIG_KILLS
+     times, kill -9 the replica running it once its upload session is recorded past the previous kill (at a
+     random moment within a chunk, not at a boundary), restart it; the destination is reached through a
+     counting proxy, twice: one that buffers request bodies (as nginx does by default: a cut-off chunk never
+     reaches the registry) and one that streams them through (a cut-off chunk reaches distribution, which then
+     invalidates the session). Reports the bytes re-sent per kill (bytes uploaded in all minus the blob's size,
+     divided by the kills) and what the resumed events said.
+
+Environment: JOBS (100), KILLS (20), CHAOS_LAYER_KB (4096), LAYER_KB (64), LEASE_S (5), BIG_MB (96), CHUNK_MB (8),
+BIG_KILLS (3), PHASES (throughput,sse,chaos,big: the ones to run), FERRY_JAR, JAVA_OPTS, KEEP=1 keeps the work
+folder. Prints the figures and writes them to WORK/results.json.
 """
 import hashlib
 import http.client
@@ -41,6 +50,10 @@ LEASE_S = int(os.environ.get("LEASE_S", "5"))
 JAR = os.environ["FERRY_JAR"]
 JAVA_OPTS = os.environ.get("JAVA_OPTS", "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1").split()
 KEEP = os.environ.get("KEEP") == "1"
+BIG_MB = int(os.environ.get("BIG_MB", "96"))
+CHUNK_MB = int(os.environ.get("CHUNK_MB", "8"))
+BIG_KILLS = int(os.environ.get("BIG_KILLS", "3"))
+PHASES = set(os.environ.get("PHASES", "throughput,sse,chaos,big").split(","))
 
 work = tempfile.mkdtemp(prefix="cluster-chaos.")
 procs = []
@@ -179,7 +192,9 @@ class Replica:
                    FERRY_STORE="postgresql", FERRY_STORE_JDBC_URL="jdbc:postgresql://127.0.0.1:%d/ferry" % PG["port"],
                    FERRY_STORE_USERNAME="postgres", FERRY_STORE_LEASE="%ds" % LEASE_S, FERRY_STORE_HEARTBEAT="1s",
                    FERRY_STORE_POLL_INTERVAL="250ms", FERRY_STORE_SHUTDOWN_GRACE="2s",
-                   FERRY_HTTP_TLS_HANDSHAKE_TIMEOUT="500ms")
+                   FERRY_HTTP_TLS_HANDSHAKE_TIMEOUT="500ms",
+                   FERRY_TRANSFER_CHUNKED_UPLOAD_MIN_SIZE=str(max(16, CHUNK_MB * 2) * 1024 * 1024),
+                   FERRY_TRANSFER_UPLOAD_CHUNK_SIZE=str(CHUNK_MB * 1024 * 1024))
         out = open(os.path.join(work, "ferry-%d.log" % self.n), "a")
         self.proc = subprocess.Popen(["java"] + JAVA_OPTS + ["-jar", JAR], env=env, stdout=out, stderr=subprocess.STDOUT)
         procs.append(self.proc)
@@ -295,6 +310,141 @@ def sse(url, last_id=None, timeout=120):
     return r.status, events
 
 
+class CountingProxy:
+    """A proxy to one registry that counts the bytes of blob upload bodies (PATCH/PUT to an upload session) it
+    forwards. buffer=True reads each body whole first (nginx's proxy_request_buffering on): a body cut off by a killed
+    client is dropped. buffer=False streams it through as it arrives: the registry sees the partial body too."""
+
+    def __init__(self, target, buffer):
+        import http.server
+        import socketserver
+        self.target, self.buffer, self.upload_bytes = target, buffer, 0
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def handle_one(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                counted = self.command in ("PATCH", "PUT") and "/blobs/uploads/" in self.path
+                up = http.client.HTTPConnection(*proxy.target.split(":"), timeout=120)
+                up.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+                for k, v in self.headers.items():
+                    if k.lower() not in ("connection", "keep-alive", "transfer-encoding"):
+                        up.putheader(k, v.replace(proxy.host, proxy.target) if k.lower() == "host" else v)
+                up.endheaders()
+                body = b""
+                left = length
+                try:
+                    while left > 0:
+                        part = self.rfile.read(min(left, 1 << 20))
+                        if not part:
+                            raise ConnectionError("client went away mid-body")
+                        left -= len(part)
+                        if proxy.buffer:
+                            body += part
+                        else:
+                            up.send(part)
+                            if counted:
+                                with proxy.lock:
+                                    proxy.upload_bytes += len(part)
+                except Exception:
+                    up.close()  # streaming: the registry has seen what came; buffering: it saw nothing
+                    self.close_connection = True
+                    return
+                if proxy.buffer and body:
+                    up.send(body)
+                    if counted:
+                        with proxy.lock:
+                            proxy.upload_bytes += len(body)
+                r = up.getresponse()
+                data = r.read()
+                self.send_response(r.status)
+                for k, v in r.getheaders():
+                    if k.lower() not in ("connection", "keep-alive", "transfer-encoding", "content-length"):
+                        self.send_header(k, v.replace(proxy.target, proxy.host))
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                up.close()
+
+            do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = handle_one
+
+        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.host = "127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def big_blob_phase(src, dst, replicas, buffer):
+    """One job copying a BIG_MB blob; BIG_KILLS kill -9 of its replica at a random moment within a chunk."""
+    proxy = CountingProxy(dst, buffer)
+    repo = "big/app-%s" % ("buffered" if buffer else "streamed")
+    size = BIG_MB * 1024 * 1024
+    digest = push_image(src, repo, size)
+    for r in replicas:
+        if not r.alive():
+            r.start()
+    jid = submit(replicas[0], "%s/%s:v1" % (src, repo), "%s/%s:v1" % (proxy.host, repo))
+    kills = []
+    last_offset = 0
+    deadline = time.time() + 900
+    while len(kills) < BIG_KILLS and time.time() < deadline:
+        rows = psql("ferry", "SELECT upload_offset FROM upload_sessions WHERE job_id = '%s'" % jid)
+        owner = psql("ferry", "SELECT owner, state FROM jobs WHERE id = '%s'" % jid)[0]
+        if owner[1] != "running":
+            if owner[1] in ("succeeded", "failed", "cancelled"):
+                break
+            time.sleep(0.1)
+            continue
+        offset = int(rows[0][0]) if rows else 0
+        if offset <= last_offset:
+            time.sleep(0.05)
+            continue
+        # inside the next chunk: a random part of the time a chunk takes
+        time.sleep(random.uniform(0.05, 0.6))
+        victim = None
+        for r in replicas:
+            if r.alive() and r.ready:
+                with open(os.path.join(work, "ferry-%d.log" % r.n), errors="replace") as f:
+                    lines = [l for l in f if "job store: PostgreSQL, replica " in l]
+                if lines and lines[-1].rsplit("replica ", 1)[1].strip() == owner[0]:
+                    victim = r
+        if victim is None:
+            time.sleep(0.1)
+            continue
+        victim.kill9()
+        kills.append({"offsetRecorded": offset, "uploadedSoFar": proxy.upload_bytes})
+        last_offset = offset
+        log("big blob (%s proxy): kill -9 #%d of replica %d with %d bytes recorded, %d uploaded so far"
+            % ("buffering" if buffer else "streaming", len(kills), victim.n, offset, proxy.upload_bytes))
+        victim.start(wait=False)
+        victim.wait_ready()
+    s = wait_all([jid], 900)
+    time.sleep(0.5)
+    events = psql("ferry", "SELECT data FROM job_events WHERE job_id = '%s' AND kind = 'blob' ORDER BY seq" % jid)
+    resumed = [json.loads(e[0]) for e in events if '"resumed"' in e[0]]
+    uploaded = proxy.upload_bytes
+    proxy.close()
+    layer_resent = uploaded - size - 0  # the config blob is under 1 KiB: counted in, negligible
+    return {"proxy": "buffering" if buffer else "streaming", "blobBytes": size, "chunkBytes": CHUNK_MB * 1024 * 1024,
+            "kills": len(kills), "state": s.get(jid), "digestEqual": dest_digest(dst, repo) == digest,
+            "bytesUploadedInAll": uploaded, "bytesResent": layer_resent,
+            "bytesResentPerKill": round(layer_resent / len(kills)) if kills else None,
+            "resumed": [{"bytesKept": r.get("bytesKept"), "recordedOffset": r.get("recordedOffset"),
+                         "sessionLost": r.get("sessionLost")} for r in resumed]}
+
+
 def main():
     results = {}
     start_postgres()
@@ -302,13 +452,20 @@ def main():
     dst, dst_log = start_registry("dst", access_log=True)
     log("postgresql on %d, source %s, destination %s" % (PG["port"], src, dst))
 
+    replicas = [Replica(1), Replica(2), Replica(3)]
+    if "big" in PHASES and PHASES == {"big"}:
+        results["bigBlob"] = [big_blob_phase(src, dst, replicas, True), big_blob_phase(src, dst, replicas, False)]
+        log("big blob: %s" % json.dumps(results["bigBlob"]))
+        with open(os.path.join(work, "results.json"), "w") as f:
+            json.dump(results, f, indent=2)
+        print(json.dumps(results, indent=2))
+        return
+
     n_images = JOBS
     digests = {}
     for i in range(n_images):
         digests["small/img-%d" % i] = push_image(src, "small/img-%d" % i, LAYER_KB * 1024)
     log("pushed %d distinct images of one %d KiB layer" % (n_images, LAYER_KB))
-
-    replicas = [Replica(1), Replica(2), Replica(3)]
 
     # ---- phase 1: exactly once, and throughput with 1, 2, 3 replicas ----
     curve = {}
@@ -455,6 +612,9 @@ def main():
                         "leasePlus5": LEASE_S + 5, "stuckLongerThanLeasePlus5": sum(1 for w in waits if w > LEASE_S + 5),
                         "claimsBeforeOwnerDied": overlaps, "jobsByNumberOfRuns": attempts_hist}
     log("chaos: %s" % json.dumps(results["chaos"]))
+    if "big" in PHASES:
+        results["bigBlob"] = [big_blob_phase(src, dst, replicas, True), big_blob_phase(src, dst, replicas, False)]
+        log("big blob: %s" % json.dumps(results["bigBlob"]))
     with open(os.path.join(work, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     print(json.dumps(results, indent=2))

@@ -51,11 +51,15 @@
 #   JAVA_OPTS   JVM options for Ferry (default: the recommended "-Xmx256m -XX:+UseParallelGC", as in the
 #               README and Dockerfile; JAVA_OPTS="" runs on the JVM's own defaults, which let the heap
 #               grow to a quarter of RAM and so RSS to ~500 MB during a 1 GiB copy)
+#   ONLY=many   only the 20 x 10 MiB case, Ferry then skopeo (bench/big and bench/multi are not even pushed), with
+#               CPU seconds per copy next to the wall time (Ferry: utime+stime from /proc; skopeo: getrusage)
 #   KEEP_LOGS=1 keep the temp dir (registry, Ferry and skopeo logs, job JSON) instead of deleting it
 #
 # Exit status: 0 on success; non-zero if a component fails to start, a copy fails, a copied digest differs
 # from the source's, or the same-registry copy moved bytes instead of mounting.
 set -euo pipefail
+ONLY=${ONLY:-}
+[[ -z "$ONLY" || "$ONLY" == many ]] || { echo "ONLY must be empty or many" >&2; exit 2; }
 JAVA_OPTS=${JAVA_OPTS-"-Xmx256m -XX:+UseParallelGC"}
 
 RUNS="${RUNS:-3}"
@@ -210,6 +214,11 @@ skopeo_copy() { # skopeo_copy SRC DST [--all]: prints seconds; fresh HOME / XDG 
     t0=$(now)
     env HOME="$h" XDG_DATA_HOME="$h/data" XDG_CONFIG_HOME="$h/config" XDG_CACHE_HOME="$h/cache" \
         XDG_RUNTIME_DIR="$h/run" _CONTAINERS_ROOTLESS_UID=65534 \
+        python3 -c 'import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write("%.2f" % (r.ru_utime + r.ru_stime))
+sys.exit(rc)' "$work/skopeo.cpu" \
         skopeo copy ${3:-} --src-tls-verify=false --dest-tls-verify=false "docker://$1" "docker://$2" \
         >>"$work/skopeo.log" 2>&1 || fail "skopeo copy $1 -> $2 failed (see $work/skopeo.log): $(tail -n 3 "$work/skopeo.log")"
     t1=$(now)
@@ -218,6 +227,8 @@ skopeo_copy() { # skopeo_copy SRC DST [--all]: prints seconds; fresh HOME / XDG 
     rm -rf "$h"
     elapsed "$t0" "$t1"
 }
+
+skopeo_cpu_last() { cat "$work/skopeo.cpu"; } # CPU seconds (user+sys, getrusage) of the last skopeo_copy
 
 curl_copy() { # curl_copy SRCREG REPO TAG DSTREG: prints seconds
     local s="$1" repo="$2" tag="$3" d="$4" t0 t1 m="$work/curl-manifest.json" digests dg loc pids=() p ok=1
@@ -259,18 +270,22 @@ log "source docker-registry on $src"
 
 layer_mb=$((BIG_MB / 4))
 t0=$(now)
+if [[ -z "$ONLY" ]]; then
 big_digest="$("${load[@]}" image "$src" bench/big v1 4 $((layer_mb << 20)) "$work" 2>>"$work/push.log")" \
     || fail "pushing bench/big failed: $(tail -n 3 "$work/push.log")"
+fi
 many_digest="$("${load[@]}" image "$src" bench/many v1 20 $((10 << 20)) "$work" 2>>"$work/push.log")" \
     || fail "pushing bench/many failed: $(tail -n 3 "$work/push.log")"
+many_bytes="$("${load[@]}" blobbytes "$src" bench/many v1)"
+if [[ -z "$ONLY" ]]; then
 multi_digest="$("${load[@]}" index "$src" bench/multi v1 2 $((8 << 20)) "$work" \
     linux/amd64 linux/arm64/v8 linux/arm/v7 2>>"$work/push.log")" \
     || fail "pushing bench/multi failed: $(tail -n 3 "$work/push.log")"
 big_bytes="$("${load[@]}" blobbytes "$src" bench/big v1)"
-many_bytes="$("${load[@]}" blobbytes "$src" bench/many v1)"
 multi_bytes="$("${load[@]}" blobbytes "$src" bench/multi v1)"
-log "pushed in $(elapsed "$t0" "$(now)") s: big $big_digest ($big_bytes B), many $many_digest ($many_bytes B)," \
-    "multi $multi_digest ($multi_bytes B)"
+fi
+log "pushed in $(elapsed "$t0" "$(now)") s: big ${big_digest:-} (${big_bytes:-} B), many $many_digest ($many_bytes B)," \
+    "multi ${multi_digest:-} (${multi_bytes:-} B)"
 
 # ---------------------------------------------------------------- 2. Ferry
 if [[ ! -f "$FERRY_JAR" ]]; then
@@ -297,7 +312,7 @@ max_heap_mb=$(java ${JAVA_OPTS:-} -XX:+PrintFlagsFinal -version 2>/dev/null | aw
 log "Ferry: untimed warm-up copies of many and multi (all)"
 fresh_dest
 ferry_copy "$src/bench/many:v1" "$dst/bench/warmup-many:v1" 0 "$work/warmup-many.json"
-ferry_copy "$src/bench/multi:v1" "$dst/bench/warmup:v1" 1 "$work/warmup.json"
+[[ -n "$ONLY" ]] || ferry_copy "$src/bench/multi:v1" "$dst/bench/warmup:v1" 1 "$work/warmup.json"
 
 # ---------------------------------------------------------------- 3. measurements
 big_label="big ($BIG_MB MiB, 4 layers)"
@@ -308,7 +323,9 @@ multi_label="multi --all (3 platforms x 2 x 8 MiB)"
 rss_before=$(rss_kb "$ferry_pid")
 rss_peak=0
 cpu_per_copy=()
+cpu_many=()
 hz=$(getconf CLK_TCK)
+if [[ -z "$ONLY" ]]; then
 for ((i = 1; i <= RUNS; i++)); do
     fresh_dest
     log "ferry copy big, run $i/$RUNS -> $dst"
@@ -357,9 +374,10 @@ for ((i = 1; i <= RUNS; i++)); do
     verify "$dst/bench/big:v1" "$big_digest" "curl copy big"
     record "curl GET|PUT big (5 blobs in parallel)" "$s" "$big_bytes"
 done
+fi
 
 # --- many and multi: Ferry, then skopeo
-for what in many multi; do
+for what in ${ONLY:-many multi}; do
     if [[ $what == many ]]; then
         label=$many_label digest=$many_digest bytes=$many_bytes all=0 sk_all=""
     else
@@ -368,7 +386,10 @@ for what in many multi; do
     for ((i = 1; i <= RUNS; i++)); do
         fresh_dest
         log "ferry copy $what, run $i/$RUNS -> $dst"
+        c0=$(cpu_ticks "$ferry_pid")
         ferry_copy "$src/bench/$what:v1" "$dst/bench/$what:v1" "$all" "$work/ferry-$what.$i.json"
+        c1=$(cpu_ticks "$ferry_pid")
+        [[ $what != many ]] || cpu_many+=("ferry:$(python3 -c "print('%.2f' % (($c1 - $c0) / $hz))")")
         [[ "$(jget "$work/ferry-$what.$i.json" 'd["job"]["result"]["digest"]')" == "$digest" ]] \
             || fail "Ferry result.digest differs for $what"
         verify "$dst/bench/$what:v1" "$digest" "ferry copy $what"
@@ -378,11 +399,13 @@ for what in many multi; do
         fresh_dest
         log "skopeo copy $what, run $i/$RUNS -> $dst"
         s=$(skopeo_copy "$src/bench/$what:v1" "$dst/bench/$what:v1" $sk_all)
+        [[ $what != many ]] || cpu_many+=("skopeo:$(skopeo_cpu_last)")
         verify "$dst/bench/$what:v1" "$digest" "skopeo copy $what"
         record "skopeo copy $label" "$s" "$bytes"
     done
 done
 
+if [[ -z "$ONLY" ]]; then
 # --- same-registry copy (mount)
 for ((i = 1; i <= RUNS; i++)); do
     log "ferry same-registry copy big, run $i/$RUNS -> $src/bench/big-copy-$i:v1"
@@ -407,6 +430,7 @@ for ((i = 1; i <= RUNS; i++)); do
     moved=$(jget "$work/ferry-conc.$i.json" 'sum(j["progress"]["bytesDone"] for j in d["jobs"])')
     record "ferry 20 concurrent copies of many" "$(jget "$work/ferry-conc.$i.json" 'd["seconds"]')" "$moved"
 done
+fi
 stop "$dst_pid"
 dst_pid=""
 
@@ -415,6 +439,9 @@ echo
 echo "Ferry copy vs skopeo $(skopeo --version | awk '{print $3}') vs curl, $(nproc) CPUs, RUNS=$RUNS, BIG_MB=$BIG_MB," \
     "java $(java -version 2>&1 | awk -F'"' 'NR == 1 {print $2}') (default max heap ${max_heap_mb} MiB)"
 "${load[@]}" copytable "$stats"
+echo "CPU seconds per many copy (Ferry process utime+stime; skopeo getrusage): ${cpu_many[*]}"
+echo "load average at the end: $(cat /proc/loadavg)"
+[[ -n "$ONLY" ]] && exit 0
 printf 'Ferry RSS: %d MB idle after start, %d MB before the big copies, peak %d MB during them\n' \
     $((rss_idle / 1024)) $((rss_before / 1024)) $((rss_peak / 1024))
 echo "Ferry CPU seconds per big copy: ${cpu_per_copy[*]}"

@@ -56,11 +56,14 @@ def registry(name):
                 "    rootdirectory: %s/storage\nhttp:\n  addr: 127.0.0.1:%d\n" % (d, port))
     p = subprocess.Popen(["docker-registry", "serve", d + "/config.yml"], stdout=open(d + "/log", "w"), stderr=subprocess.STDOUT)
     procs.append(p)
-    for _ in range(200):
+    deadline = time.time() + 60  # a registry starts in ~0.1 s, but far later on a machine loaded by other work
+    while True:
         try:
             urllib.request.urlopen("http://127.0.0.1:%d/v2/" % port, timeout=1)
             break
         except Exception:
+            if time.time() > deadline or p.poll() is not None:
+                raise SystemExit("registry %s did not start: %s" % (name, open(d + "/log").read()[-500:]))
             time.sleep(0.05)
     return "127.0.0.1:%d" % port, p
 
@@ -96,6 +99,21 @@ def cpu(pid):
     with open("/proc/%d/stat" % pid) as f:
         parts = f.read().rsplit(")", 1)[1].split()
     return (int(parts[11]) + int(parts[12])) / TICK
+
+
+def jit_cpu(pid):
+    """CPU-seconds of the JVM's JIT compiler threads (C1/C2 CompilerThread*) so far: the warm-up share of cpu(pid)."""
+    total = 0
+    for t in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, t)) as f:
+                raw = f.read()
+        except OSError:
+            continue
+        if "CompilerThre" in raw[raw.index("(") + 1:raw.rindex(")")]:
+            parts = raw.rsplit(")", 1)[1].split()
+            total += int(parts[11]) + int(parts[12])
+    return total / TICK
 
 
 def setup(name):

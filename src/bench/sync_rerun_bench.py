@@ -45,7 +45,7 @@ def main():
     ferry = subprocess.Popen(["java"] + list(JAVA_OPTS) + ["-jar", JAR], env=env, stdout=open(work + "/ferry.log", "w"),
                              stderr=subprocess.STDOUT)
     procs.append(ferry)
-    for _ in range(600):
+    for _ in range(3000):  # up to 5 minutes: a loaded machine starts the JVM slowly
         try:
             if urllib.request.urlopen("http://127.0.0.1:%d/q/health/ready" % port, timeout=1).status == 200:
                 break

@@ -52,6 +52,22 @@ public interface FerryConfig {
          */
         @WithDefault("5")
         int blobRetries();
+
+        /**
+         * Blobs of at least this many bytes copied registry to registry are pushed in chunks (PATCH with
+         * Content-Range, then a PUT with the digest) instead of one streamed PUT, so that a job taken over by another
+         * replica (its owner killed) continues the upload where the registry's session stopped instead of from zero.
+         * Job runs record each acknowledged chunk's upload location (one row per blob, updated per chunk). 0: never.
+         */
+        @WithDefault("67108864")
+        long chunkedUploadMinSize();
+
+        /**
+         * Bytes per PATCH of a chunked upload: at most this much is sent again after a kill (a kill during a chunk's
+         * body loses the session on distribution 2.8, see the README), and one store write per chunk.
+         */
+        @WithDefault("33554432")
+        long uploadChunkSize();
     }
 
     /** Copy, delete and sync jobs. */
@@ -193,7 +209,8 @@ public interface FerryConfig {
         java.util.OptionalInt maxConcurrentJobs();
 
         /**
-         * Traffic rule: HTTP requests to this registry in flight at once, per replica (from sending the request to the
+         * Traffic rule: HTTP requests to this registry in flight at once, across the replicas of one store (each live
+         * replica takes its share, {@code dev.ferry.limit.ClusterShare}; the embedded store is one replica) (from sending the request to the
          * end of the answer's body, so a blob download holds its request until it is read). Applies to every request
          * of every job and call (policy runs and one-off jobs alike) below everything, in the registry client.
          * Streamed blob uploads are not counted (their bytes come from a download that holds its own request; counting
@@ -202,7 +219,8 @@ public interface FerryConfig {
         java.util.OptionalInt maxConcurrentRequests();
 
         /**
-         * Traffic rule: requests per second sent to this registry, per replica: a token bucket of
+         * Traffic rule: requests per second sent to this registry, across the replicas of one store (each live replica
+         * gets this rate divided by their number): a token bucket of
          * {@code request-burst} tokens refilled at this rate; a request waits for its token (it is not refused), so in
          * any interval of T seconds at most {@code request-burst + requests-per-second * T} requests start. Unset: no cap.
          */

@@ -74,6 +74,11 @@ public enum ProblemType {
     POLICY_EXISTS("policy-exists", 409, "A policy with this name exists already"),
     POLICY_RUN_ACTIVE("policy-run-active", 409, "A run of this policy is still active"),
     JOB_NOT_RETRYABLE("job-not-retryable", 409, "The job cannot be retried"),
+    // ---- layer recompression (issue 10: destCompressFormat, transfer/LayerRecompressor) ----
+    INVALID_LAYER("invalid-layer", 422, "A layer cannot be decompressed"),
+    COMPRESS_SPOOL_LIMIT("compress-spool-limit", 507, "The recompressed layer is larger than the spool allows"),
+    // issue 13 platform subsets (transfer/PlatformChoice)
+    SPARSE_INDEX_REFUSED("sparse-index-refused", 422, "The destination refused an index whose other platforms were not copied"),
     INTERNAL("internal", 500, "Internal error");
 
     private static final String PREFIX = "urn:ferry:problem:";

@@ -312,6 +312,75 @@ public class JdbcJobRepository implements JobRepository {
     }
 
     @Override
+    public boolean saveUpload(Lease lease, UploadSession u) {
+        return tx("recording an upload session of job " + lease.jobId(), c -> {
+            if (!fence(c, lease)) {
+                return false;
+            }
+            int n = update(c, "UPDATE upload_sessions SET location = ?, upload_offset = ?, updated_at = ? "
+                            + "WHERE job_id = ? AND destination = ? AND digest = ?",
+                    u.location(), u.offset(), ts(u.updatedAt()), lease.jobId(), u.destination(), u.digest());
+            if (n == 0) {
+                update(c, "INSERT INTO upload_sessions (job_id, destination, digest, location, upload_offset, updated_at) "
+                                + "VALUES (?, ?, ?, ?, ?, ?)",
+                        lease.jobId(), u.destination(), u.digest(), u.location(), u.offset(), ts(u.updatedAt()));
+            }
+            return true;
+        });
+    }
+
+    @Override
+    public Optional<UploadSession> findUpload(String jobId, String destination, String digest) {
+        return tx("reading an upload session of job " + jobId, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT location, upload_offset, updated_at FROM upload_sessions "
+                    + "WHERE job_id = ? AND destination = ? AND digest = ?")) {
+                bind(ps, jobId, destination, digest);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(new UploadSession(jobId, destination, digest, rs.getString(1), rs.getLong(2),
+                            instant(rs, "updated_at"))) : Optional.<UploadSession>empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public boolean dropUpload(Lease lease, String destination, String digest) {
+        return tx("forgetting an upload session of job " + lease.jobId(), c -> {
+            if (!fence(c, lease)) {
+                return false;
+            }
+            update(c, "DELETE FROM upload_sessions WHERE job_id = ? AND destination = ? AND digest = ?",
+                    lease.jobId(), destination, digest);
+            return true;
+        });
+    }
+
+    @Override
+    public List<String> heartbeatReplica(String id, Instant now, Instant liveSince, Instant forgetBefore) {
+        return tx("recording replica " + id + " as alive", c -> {
+            if (update(c, "UPDATE replicas SET seen_at = ? WHERE id = ?", ts(now), id) == 0) {
+                update(c, "INSERT INTO replicas (id, seen_at) VALUES (?, ?)", id, ts(now));
+            }
+            update(c, "DELETE FROM replicas WHERE seen_at < ?", ts(forgetBefore));
+            List<String> live = new java.util.ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM replicas WHERE seen_at >= ? ORDER BY id")) {
+                bind(ps, ts(liveSince));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        live.add(rs.getString(1));
+                    }
+                }
+            }
+            return live;
+        });
+    }
+
+    @Override
+    public void leaveReplicas(String id) {
+        tx("removing replica " + id, c -> update(c, "DELETE FROM replicas WHERE id = ?", id));
+    }
+
+    @Override
     public boolean finish(Lease lease, JobState state, Progress progress, JsonNode result, JobError error, Instant at,
                           List<JobEvent> last) {
         return tx("ending job " + lease.jobId(), c -> {
@@ -324,6 +393,7 @@ public class JdbcJobRepository implements JobRepository {
                     ts(at), lease.jobId());
             update(c, "UPDATE job_attempts SET ended_at = ?, outcome = ? WHERE job_id = ? AND owner = ? AND ended_at IS NULL",
                     ts(at), state.wire(), lease.jobId(), lease.owner());
+            update(c, "DELETE FROM upload_sessions WHERE job_id = ?", lease.jobId());
             insertEvents(c, last);
             return true;
         });
@@ -398,6 +468,7 @@ public class JdbcJobRepository implements JobRepository {
             String ended = "SELECT id FROM jobs WHERE state IN ('succeeded','failed','cancelled') AND finished_at < ?";
             update(c, "DELETE FROM job_events WHERE job_id IN (" + ended + ")", ts(cutoff));
             update(c, "DELETE FROM job_attempts WHERE job_id IN (" + ended + ")", ts(cutoff));
+            update(c, "DELETE FROM upload_sessions WHERE job_id IN (" + ended + ")", ts(cutoff));
             update(c, "DELETE FROM webhook_deliveries WHERE job_id IN (" + ended + ")", ts(cutoff));
             return update(c, "DELETE FROM jobs WHERE state IN ('succeeded','failed','cancelled') AND finished_at < ?", ts(cutoff));
         });

@@ -10,8 +10,15 @@ public final class JobContext {
     private final JobEvents events;
     private final ProgressTracker progress;
     private final Cancellation cancellation;
+    private final dev.ferry.registry.UploadSessions uploads;
 
     JobContext(String jobId, JobEvents events, ProgressTracker progress, Cancellation cancellation) {
+        this(jobId, events, progress, cancellation, dev.ferry.registry.UploadSessions.NONE);
+    }
+
+    JobContext(String jobId, JobEvents events, ProgressTracker progress, Cancellation cancellation,
+               dev.ferry.registry.UploadSessions uploads) {
+        this.uploads = uploads;
         this.jobId = jobId;
         this.events = events;
         this.progress = progress;
@@ -24,6 +31,11 @@ public final class JobContext {
 
     public ProgressTracker progress() {
         return progress;
+    }
+
+    /** Where this run's chunked uploads record their sessions, so a later run of the job can continue them. */
+    public dev.ferry.registry.UploadSessions uploads() {
+        return uploads;
     }
 
     public Cancellation cancellation() {

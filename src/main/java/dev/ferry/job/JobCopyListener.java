@@ -64,6 +64,17 @@ public final class JobCopyListener implements CopyListener {
     }
 
     @Override
+    public void blobUploadResumed(Descriptor d, long kept, long recorded, boolean sessionLost) {
+        ctx.event("blob", blob("resumed", d).put("bytesKept", kept).put("bytesToSend", d.size() - kept)
+                .put("recordedOffset", recorded).put("sessionLost", sessionLost));
+    }
+
+    @Override
+    public dev.ferry.registry.UploadSessions uploadSessions() {
+        return ctx.uploads();
+    }
+
+    @Override
     public void blobDone(Descriptor d) {
         ctx.progress().blobDone();
         ctx.progress().blobEnded(d.digest().toString());

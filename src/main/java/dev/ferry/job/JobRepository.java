@@ -193,6 +193,38 @@ public interface JobRepository {
     /** Deletes jobs that ended before {@code cutoff}, with their events and webhook deliveries. Returns how many. */
     int purgeEndedBefore(Instant cutoff);
 
+    /**
+     * A chunked blob upload that a later run of the same job may continue: the session's {@code location} after the
+     * last chunk the registry acknowledged, and the bytes it held then ({@code offset}). {@code destination} is
+     * {@code registry/repository}. The location is the registry's to interpret (distribution signs the offset into it,
+     * so only the newest one is valid); it is never shown in a response or event.
+     */
+    record UploadSession(String jobId, String destination, String digest, String location, long offset, Instant updatedAt) {
+    }
+
+    /**
+     * Records (or replaces) the upload session of one blob of the job (fenced): false, and nothing written, when the
+     * lease is lost. Repeatable; the last write wins. One row per blob: a 10 GiB blob in 32 MiB chunks updates one
+     * row 320 times, never adds rows.
+     */
+    boolean saveUpload(Lease lease, UploadSession session);
+
+    /** The upload session recorded for this job, destination and blob by any run of the job; empty when none. */
+    Optional<UploadSession> findUpload(String jobId, String destination, String digest);
+
+    /** Forgets the upload session of one blob (committed, or given up); fenced, false when the lease is lost. */
+    boolean dropUpload(Lease lease, String destination, String digest);
+
+    /**
+     * Membership heartbeat: records that replica {@code id} is alive at {@code now} and returns the ids of every
+     * replica seen at or after {@code liveSince} (this one included), sorted: a replica's rank is its index. Rows
+     * older than {@code forgetBefore} are deleted. Repeatable.
+     */
+    List<String> heartbeatReplica(String id, Instant now, Instant liveSince, Instant forgetBefore);
+
+    /** Removes replica {@code id} from the live ones at once (graceful shutdown). Best effort, repeatable. */
+    void leaveReplicas(String id);
+
     /** Whether the store answers now (readiness). */
     boolean reachable();
 

@@ -71,6 +71,10 @@ public class JobService {
     /** Outbound notifications of every job's end (dev.ferry.notify). */
     @jakarta.inject.Inject
     Instance<dev.ferry.notify.Notifier> notifiers;
+    /** This replica's rank among the live ones, for limits that hold across the cluster (dev.ferry.limit). */
+    @jakarta.inject.Inject
+    dev.ferry.limit.ClusterShare clusterShare;
+    private Instant lastMembership = Instant.EPOCH;
     private long tickTimer = -1;
     private Instant lastHeartbeat = Instant.EPOCH;
     private Instant lastPurge = Instant.EPOCH;
@@ -337,11 +341,32 @@ public class JobService {
         a.timer = vertx.setPeriodic(config.jobs().progressInterval().toMillis(), new ProgressTicker(a));
         Future<JsonNode> outcome;
         try {
-            outcome = a.work.run(new JobContext(id, events, a.progress, a.cancellation));
+            outcome = a.work.run(new JobContext(id, events, a.progress, a.cancellation,
+                    new JobUploads(store, a.lease, vertx, clock, () -> a.lost)));
         } catch (RuntimeException e) {
             outcome = Future.failedFuture(e);
         }
         outcome.onComplete(ar -> finish(a, ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause())));
+    }
+
+    /**
+     * On a shared store: records this replica as alive and takes its rank among the live replicas (seen within a
+     * lease), from which it takes its share of cluster-wide limits. Every heartbeat; on the claimer thread or at start.
+     */
+    private void membership(Instant now) {
+        if (stores.embedded() || clusterShare == null) {
+            return;
+        }
+        FerryConfig.Store s = config.store();
+        lastMembership = now;
+        List<String> live = store.heartbeatReplica(replica, now, now.minus(s.lease()), now.minus(s.lease().multipliedBy(20)));
+        int rank = live.indexOf(replica);
+        if (rank < 0) {
+            return;
+        }
+        if (clusterShare.update(rank, live.size())) {
+            Log.infof("replica %s: %d live replicas on the store, rank %d", replica, live.size(), rank + 1);
+        }
     }
 
     /** Heartbeats, cancel requests from other replicas, claims, retention. Runs on the claimer thread only. */
@@ -349,6 +374,9 @@ public class JobService {
         Instant now = clock.instant();
         FerryConfig.Store s = config.store();
         try {
+            if (!now.isBefore(lastMembership.plus(s.heartbeat()))) {
+                membership(now);
+            }
             if (!active.isEmpty()) {
                 if (!now.isBefore(lastHeartbeat.plus(s.heartbeat()))) {
                     lastHeartbeat = now;
@@ -690,6 +718,11 @@ public class JobService {
             }
         }
         Log.infof("job store: %s, replica %s", stores.embedded() ? "embedded H2" : "PostgreSQL", replica);
+        try {
+            membership(clock.instant());
+        } catch (RuntimeException e) {
+            Log.warnf("recording this replica as alive failed (will retry): %s", e.getMessage());
+        }
         tickTimer = vertx.setPeriodic(Math.max(50, config.store().pollInterval().toMillis()), t -> {
             if (!stopping) {
                 claimer.execute(this::tick);
@@ -732,6 +765,13 @@ public class JobService {
             events.write(() -> { }).get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             Log.warnf("job store writes not finished at shutdown: %s", e.toString());
+        }
+        if (!stores.embedded()) {
+            try {
+                store.leaveReplicas(replica); // the others take this replica's share at their next heartbeat
+            } catch (RuntimeException e) {
+                Log.warnf("removing this replica from the live ones failed: %s", e.getMessage());
+            }
         }
         claimer.shutdownNow();
         starter.shutdownNow();

@@ -10,7 +10,7 @@ import java.util.ArrayDeque;
  * again does nothing). Thread-safe; a released permit is handed to the next waiter on the releasing thread.
  */
 public final class AsyncPermits {
-    private final int limit;
+    private int limit;
     private int out;
     private final ArrayDeque<Promise<Runnable>> waiting = new ArrayDeque<>();
 
@@ -47,7 +47,7 @@ public final class AsyncPermits {
             }
             Promise<Runnable> next;
             synchronized (this) {
-                next = waiting.poll();
+                next = out <= limit ? waiting.poll() : null; // over a lowered limit: the permit is not passed on
                 if (next == null) {
                     out--;
                 }
@@ -56,6 +56,30 @@ public final class AsyncPermits {
                 next.complete(release());
             }
         };
+    }
+
+    /**
+     * Changes the limit (a replica's share of a cluster-wide limit, recomputed when replicas come and go). A higher
+     * limit hands permits to waiters at once; a lower one takes effect as permits come back (none is revoked).
+     */
+    public void setLimit(int newLimit) {
+        if (newLimit < 1) {
+            throw new IllegalArgumentException("limit must be at least 1");
+        }
+        java.util.List<Promise<Runnable>> go = new java.util.ArrayList<>();
+        synchronized (this) {
+            limit = newLimit;
+            while (out < limit && !waiting.isEmpty()) {
+                out++;
+                go.add(waiting.poll());
+            }
+        }
+        go.forEach(p -> p.complete(release()));
+    }
+
+    /** The limit now. */
+    public synchronized int limit() {
+        return limit;
     }
 
     /** Permits out now. */

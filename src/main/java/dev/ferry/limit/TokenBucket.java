@@ -7,8 +7,8 @@ package dev.ferry.limit;
  * interval of length T at most {@code capacity + perSecond * T} tokens are taken. Thread-safe.
  */
 public final class TokenBucket {
-    private final double perSecond;
-    private final double capacity;
+    private double perSecond;
+    private double capacity;
     private double tokens;
     private long updated;
 
@@ -27,6 +27,20 @@ public final class TokenBucket {
             tokens = Math.min(capacity, tokens + (now - updated) / 1e9 * perSecond);
             updated = now;
         }
+    }
+
+    /**
+     * Changes rate and size (a replica's share of a cluster-wide rate). Tokens above the new size are dropped, so the
+     * bound {@code capacity + perSecond * T} holds with the new values from now on.
+     */
+    public synchronized void setRate(double newPerSecond, double newCapacity, long now) {
+        if (!(newPerSecond > 0)) {
+            throw new IllegalArgumentException("perSecond must be positive");
+        }
+        refill(now);
+        perSecond = newPerSecond;
+        capacity = Math.max(1, newCapacity);
+        tokens = Math.min(tokens, capacity);
     }
 
     /** Takes a token if there is one: 0. Otherwise takes nothing and returns the nanoseconds until one is there. */

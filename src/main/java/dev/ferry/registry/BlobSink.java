@@ -19,6 +19,15 @@ public interface BlobSink {
 
     void reset();
 
+    /**
+     * Whether the sink stores nothing a reader could take for the blob until {@link #end} (a chunked upload: the
+     * registry keeps the bytes in an uncommitted session until the final PUT with the digest). Such a sink gets every
+     * buffer at once; others get the last one only after the digest and size matched.
+     */
+    default boolean commitsSeparately() {
+        return false;
+    }
+
     /** An HTTP request body, or any write stream whose abort is {@code reset}. */
     static BlobSink of(WriteStream<Buffer> stream, Runnable reset) {
         return new BlobSink() {

@@ -33,6 +33,8 @@ public class RegistryClient {
     private final RegistryTransport transport;
     private final FerryConfig config;
     private final ObjectMapper json;
+    /** Tag-list pages with an ETag, revalidated with If-None-Match (a 304 reuses the page). */
+    private final TagListCache tagPages = new TagListCache();
 
     public RegistryClient(RegistryTransport transport, FerryConfig config, ObjectMapper json) {
         this.transport = transport;
@@ -334,6 +336,10 @@ public class RegistryClient {
         String dstScope = pushScope(dstRepo);
         RegistryCall get = RegistryCall.get("/v2/" + srcRepo.repository() + "/blobs/" + blob.digest(), pullScope(srcRepo),
                 action, 0);
+        long chunkedFrom = config.transfer().chunkedUploadMinSize();
+        if (chunkedFrom > 0 && blob.size() >= chunkedFrom) {
+            return blobCopyChunked(srcAccess, dstAccess, dstRepo, blob, watch, action, get);
+        }
         // The upload session and the download are opened at once (one round trip less per blob); the download
         // stays paused until the upload request exists.
         // Within one registry the download waits for the session instead: it holds one of the registry's
@@ -363,6 +369,95 @@ public class RegistryClient {
             // on any failure the session is cancelled (best effort) and the original failure reported
             return copied.recover(t -> blobUploadCancel(dstAccess, dstRepo, location, dstScope)
                     .transform(ignored -> Future.failedFuture(t)));
+        });
+    }
+
+    /** Where a chunked upload continues: the session's location and the bytes the registry holds. */
+    private record UploadStart(String location, long offset) {
+    }
+
+    /**
+     * A big blob ({@code ferry.transfer.chunked-upload-min-size} or more) copied in chunks ({@link ChunkedUpload}) so a
+     * later run of the job can continue it. When an earlier run recorded a session for this blob, the registry is asked
+     * how far it got (GET on the session: 204 with {@code Range: 0-LAST}); the upload continues from there, and a session
+     * that is gone (404, or a registry that invalidated it) starts the blob over.
+     * <p>
+     * The digest still covers the whole blob: the source is read from its first byte and the bytes the registry already
+     * holds are hashed, not sent again (they cost a download, never an upload). A JDK MessageDigest's state cannot be
+     * stored, and trusting only the registry's check at the final PUT would let a registry that does not verify commit
+     * wrong content; so Ferry re-reads and verifies the blob itself, as for every other blob. The download of an
+     * interrupted source still resumes with a Range request, as for every blob.
+     */
+    private Future<Long> blobCopyChunked(RegistryAccess srcAccess, RegistryAccess dstAccess, ImageReference dstRepo,
+                                         Descriptor blob, StreamWatch watch, String action, RegistryCall get) {
+        UploadSessions sessions = watch.sessions();
+        String destination = dstAccess.registry() + "/" + dstRepo.repository();
+        String scope = pushScope(dstRepo);
+        Future<UploadStart> start = sessions.find(destination, blob.digest()).compose(recorded -> {
+            if (recorded == null) {
+                return blobUploadStart(dstAccess, dstRepo, action).map(location -> new UploadStart(location, 0));
+            }
+            return blobUploadStatus(dstAccess, dstRepo, recorded.location(), action).compose(status -> {
+                if (status != null && status.offset() <= blob.size()) {
+                    watch.uploadResumed(status.offset(), recorded.offset(), false);
+                    return Future.succeededFuture(status);
+                }
+                watch.uploadResumed(0, recorded.offset(), true);
+                return blobUploadStart(dstAccess, dstRepo, action).map(location -> new UploadStart(location, 0));
+            });
+        });
+        return start.compose(at -> {
+            ChunkedUpload sink = new ChunkedUpload(transport, dstAccess, scope, blob, config.transfer().uploadChunkSize(),
+                    at.location(), at.offset(), sessions, destination, action, config.limits().smallBodyBytes());
+            Future<Void> recorded = at.offset() == 0 ? sessions.record(destination, blob.digest(), at.location(), 0)
+                    : Future.succeededFuture();
+            if (at.offset() > 0) {
+                watch.bytes(at.offset()); // at the destination already
+            }
+            return recorded.compose(v -> transport.openStream(srcAccess, get)).compose(opened -> {
+                if (!opened.isSuccess()) {
+                    return Future.failedFuture(RegistryErrors.failure(opened.refused(), action, ProblemType.BLOB_NOT_FOUND));
+                }
+                BlobStream from = VerifyingPump.download(opened.response(), offset -> reopenFrom(srcAccess, get, offset, action));
+                return VerifyingPump.pumpFrom(from, sink, blob, action, watch, at.offset()).map(done -> blob.size());
+            }).compose(n -> sessions.forget(destination, blob.digest()).map(n)).recover(t -> {
+                if (sessions.handedOver()) {
+                    return Future.failedFuture(t); // the job's new owner continues this session: leave it be
+                }
+                return blobUploadCancel(dstAccess, dstRepo, sink.location(), scope)
+                        .compose(v -> sessions.forget(destination, blob.digest()))
+                        .transform(ignored -> Future.failedFuture(t));
+            });
+        });
+    }
+
+    /**
+     * How far an upload session got (GET on its location): its newest location and the bytes it holds, from
+     * {@code Range: 0-LAST}; null when the session is gone (404) or refused (distribution cancels a session whose
+     * stored bytes disagree with the offset signed into the location).
+     */
+    private Future<UploadStart> blobUploadStatus(RegistryAccess access, ImageReference repo, String location, String action) {
+        RegistryCall call = RegistryCall.get(location, pushScope(repo), action + " (asking how far the upload got)",
+                config.limits().smallBodyBytes());
+        return transport.exchange(access, call).map(resp -> {
+            if (resp.status() != 204 && resp.status() != 200) {
+                return null;
+            }
+            long offset = 0;
+            String range = resp.header("Range");
+            if (range != null) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\s*(?:bytes=)?0-(-?\\d+)\\s*$").matcher(range);
+                if (!m.matches()) {
+                    return null;
+                }
+                offset = Math.max(0, Long.parseLong(m.group(1)) + 1);
+            }
+            String next = resp.header("Location");
+            try {
+                return new UploadStart(next == null || next.isBlank() ? location : URI.create(resp.url()).resolve(next).toString(), offset);
+            } catch (IllegalArgumentException e) {
+                return null;
+            }
         });
     }
 
@@ -479,28 +574,46 @@ public class RegistryClient {
 
     private Future<List<String>> tagPage(RegistryAccess access, ImageReference repo, String path, String action,
                                          List<String> tags, int page) {
-        RegistryCall call = RegistryCall.get(path, pullScope(repo), action + " (page " + page + ")",
+        String key = TagListCache.key(access.registry(), path);
+        TagListCache.Page cached = tagPages.get(key);
+        RegistryCall plain = RegistryCall.get(path, pullScope(repo), action + " (page " + page + ")",
                 config.limits().manifestBytes());
+        RegistryCall call = cached == null ? plain : plain.withHeader("If-None-Match", cached.etag());
         return transport.exchange(access, call).compose(resp -> {
-            if (!resp.isSuccess()) {
-                return Future.failedFuture(RegistryErrors.failure(resp, call.action(), ProblemType.REPOSITORY_NOT_FOUND));
-            }
-            try {
-                JsonNode body = json.readTree(resp.body().getBytes());
-                JsonNode list = body == null ? null : body.get("tags");
-                if (list != null && list.isArray()) {
-                    list.forEach(t -> {
-                        if (t.isTextual()) {
-                            tags.add(t.asText());
-                        }
-                    });
-                } else if (list != null && !list.isNull()) {
-                    return Future.failedFuture(invalid(call.action(), "tags is not a list"));
+            List<String> pageTags = new ArrayList<>();
+            String next;
+            if (resp.status() == 304 && cached != null) {
+                // the registry says the page is what it was: its tags and its next link as then
+                pageTags.addAll(cached.tags());
+                next = cached.next();
+            } else {
+                if (!resp.isSuccess()) {
+                    return Future.failedFuture(RegistryErrors.failure(resp, call.action(), ProblemType.REPOSITORY_NOT_FOUND));
                 }
-            } catch (Exception e) {
-                return Future.failedFuture(invalid(call.action(), "the tag list is not JSON"));
+                try {
+                    JsonNode body = json.readTree(resp.body().getBytes());
+                    JsonNode list = body == null ? null : body.get("tags");
+                    if (list != null && list.isArray()) {
+                        list.forEach(t -> {
+                            if (t.isTextual()) {
+                                pageTags.add(t.asText());
+                            }
+                        });
+                    } else if (list != null && !list.isNull()) {
+                        return Future.failedFuture(invalid(call.action(), "tags is not a list"));
+                    }
+                } catch (Exception e) {
+                    return Future.failedFuture(invalid(call.action(), "the tag list is not JSON"));
+                }
+                next = nextLink(resp);
+                String etag = resp.headers().get("ETag");
+                if (etag != null && !etag.isBlank() && etag.length() <= 256 && pageTags.size() <= config.limits().tagPageSize()) {
+                    tagPages.put(key, new TagListCache.Page(etag.trim(), pageTags, next));
+                } else if (cached != null) {
+                    tagPages.remove(key);
+                }
             }
-            String next = nextLink(resp);
+            tags.addAll(pageTags);
             if (next == null) {
                 return Future.succeededFuture(tags);
             }

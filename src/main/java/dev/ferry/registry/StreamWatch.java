@@ -10,6 +10,19 @@ public interface StreamWatch {
     default void resumed(long offset, String why) {
     }
 
+    /**
+     * A chunked upload continues a session an earlier run left: the registry holds {@code kept} bytes, which are not
+     * sent again ({@code recorded}: the offset that run recorded last). {@code kept} 0 with {@code sessionLost}: the
+     * recorded session was gone, the blob starts from zero.
+     */
+    default void uploadResumed(long kept, long recorded, boolean sessionLost) {
+    }
+
+    /** Where chunked uploads record their sessions ({@link UploadSessions#NONE}: nowhere). */
+    default UploadSessions sessions() {
+        return UploadSessions.NONE;
+    }
+
     /** Registers {@code abort}, run when the caller gives up (say, the job is cancelled); returns an unregister handle. */
     Runnable onAbort(Runnable abort);
 

@@ -38,8 +38,13 @@ public final class VerifyingPump {
     private final Promise<Void> done = Promise.promise();
     private Buffer held;
     private long count;
+    /** Bytes at the start that are hashed but not written (the destination holds them already). */
+    private long skip;
+    private final boolean writeThrough;
 
-    private VerifyingPump(BlobStream source, BlobSink sink, Descriptor expected, String action, StreamWatch watch) {
+    private VerifyingPump(BlobStream source, BlobSink sink, Descriptor expected, String action, StreamWatch watch, long skip) {
+        this.skip = skip;
+        this.writeThrough = sink.commitsSeparately();
         this.source = source;
         this.sink = sink;
         this.upload = sink.stream();
@@ -51,7 +56,16 @@ public final class VerifyingPump {
 
     /** Pumps {@code source} (paused, unread) into {@code sink}; completes once the sink has been ended. */
     public static Future<Void> pump(BlobStream source, BlobSink sink, Descriptor expected, String action, StreamWatch watch) {
-        return new VerifyingPump(source, sink, expected, action, watch).start();
+        return new VerifyingPump(source, sink, expected, action, watch, 0).start();
+    }
+
+    /**
+     * As {@link #pump}, reading the source from its first byte but writing only from byte {@code skip} on: the first
+     * {@code skip} bytes are hashed and counted, not written (a resumed upload whose destination holds them already),
+     * so the digest still covers the whole blob.
+     */
+    static Future<Void> pumpFrom(BlobStream source, BlobSink sink, Descriptor expected, String action, StreamWatch watch, long skip) {
+        return new VerifyingPump(source, sink, expected, action, watch, skip).start();
     }
 
     /** A registry download as a blob stream that resumes through {@code reopener} (null: it cannot). */
@@ -147,11 +161,24 @@ public final class VerifyingPump {
             return;
         }
         hash.update(buffer.getByteBuf().nioBuffer()); // a view, not a copy of the chunk
-        if (held != null) {
-            upload.write(held);
-            watch.bytes(held.length());
+        if (skip > 0) {
+            if (buffer.length() <= skip) {
+                skip -= buffer.length();
+                return;
+            }
+            buffer = buffer.slice((int) skip, buffer.length());
+            skip = 0;
         }
-        held = buffer;
+        if (writeThrough) {
+            upload.write(buffer);
+            watch.bytes(buffer.length());
+        } else {
+            if (held != null) {
+                upload.write(held);
+                watch.bytes(held.length());
+            }
+            held = buffer;
+        }
         if (upload.writeQueueFull()) {
             source.stream().pause();
             upload.drainHandler(v -> resumeCurrent());

@@ -224,8 +224,40 @@ public class SyncJobs implements JobWorkFactory {
         return new SyncOptions(destination, null, Boolean.TRUE.equals(r.scoped()), r.appendSuffix(),
                 Boolean.TRUE.equals(r.keepGoing()), Boolean.TRUE.equals(r.dryRun()), parallelImages,
                 new CopyOptions(Boolean.TRUE.equals(r.all()), null, parallelBlobs)
-                        .withReferrers(dev.ferry.referrers.ReferrerRequests.options(r.referrers(), r.referrerArtifactTypes())),
+                        .withReferrers(dev.ferry.referrers.ReferrerRequests.options(r.referrers(), r.referrerArtifactTypes()))
+                        .withPlatforms(platforms(r)),
                 TagFilters.of(r));
+    }
+
+    static final int MAX_PLATFORMS = 16;
+
+    /** {@code platforms} and {@code platformsIndex} checked, or null when no subset is asked for. */
+    static dev.ferry.transfer.PlatformChoice platforms(SyncRequest r) {
+        String mode = r.platformsIndex();
+        if (mode != null && !mode.equals("keep") && !mode.equals("rewrite")) {
+            throw FerryException.invalidField("platformsIndex", "must be keep or rewrite");
+        }
+        if (r.platforms() == null) {
+            if (mode != null) {
+                throw FerryException.invalidField("platformsIndex", "applies to platforms, which is not given");
+            }
+            return null;
+        }
+        if (r.platforms().isEmpty() || r.platforms().size() > MAX_PLATFORMS) {
+            throw FerryException.invalidField("platforms", "must list 1 to " + MAX_PLATFORMS + " platforms (os/arch[/variant])");
+        }
+        if (Boolean.TRUE.equals(r.all())) {
+            throw FerryException.invalidField("platforms", "selects some platforms; all copies every platform: give one of them");
+        }
+        List<dev.ferry.oci.Platform> out = new ArrayList<>();
+        for (int i = 0; i < r.platforms().size(); i++) {
+            String p = r.platforms().get(i);
+            if (p == null || p.length() > 64 || !p.matches("[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?")) {
+                throw FerryException.invalidField("platforms[" + i + "]", "must be os/arch or os/arch/variant, e.g. linux/arm64/v8");
+            }
+            out.add(dev.ferry.oci.Platform.parse(p));
+        }
+        return new dev.ferry.transfer.PlatformChoice(out, "rewrite".equals(mode));
     }
 
     /**
@@ -416,6 +448,10 @@ public class SyncJobs implements JobWorkFactory {
             }
             if (o.reason() != null) {
                 data.put("reason", o.reason());
+            }
+            if (o.sourceDigest() != null) {
+                data.put("sourceDigest", o.sourceDigest());
+                data.put("digestChanged", true);
             }
             ctx.event("image", data);
         }

@@ -32,6 +32,10 @@ import dev.ferry.registry.AccessOptions;
  * @param prune          delete at the destination the tags the source no longer has, within this sync's scope
  * @param pruneMax       most tags pruned in one run (default 10); the rest are listed as over the cap
  * @param onlyImages     only these source images ({@code docker://HOST/REPO:TAG}) of those selected (what a retry sets)
+ * @param platforms      of multi-platform images, only these platforms ({@code os/arch[/variant]}, 1 to 16); not with {@code all}
+ * @param platformsIndex with {@code platforms}: {@code keep} (default) pushes the source's index unchanged (digest kept; a
+ *                       registry that checks an index's children refuses it) or {@code rewrite} pushes a new index of
+ *                       the chosen platforms only (a new digest, reported with the source's)
  */
 public record SyncRequest(String source, String destination, Boolean scoped, String appendSuffix,
                           String tagRegex, String semver, Boolean all, Boolean keepGoing, Boolean dryRun,
@@ -44,7 +48,7 @@ public record SyncRequest(String source, String destination, Boolean scoped, Str
                           String signBy, String signBySigstorePrivateKey, String signIdentity, Boolean removeSignatures,
                           String excludeRegex, Integer latest, String latestBy, String maxAge,
                           java.util.List<String> immutableTags, Boolean prune, Integer pruneMax,
-                          java.util.List<String> onlyImages) {
+                          java.util.List<String> onlyImages, java.util.List<String> platforms, String platformsIndex) {
 
     public AccessOptions sourceAccess() {
         return new AccessOptions(srcCreds, srcRegistryToken, srcNoCreds, srcTlsVerify, retryTimes, retryDelay);

@@ -370,25 +370,78 @@ public class Syncer {
         return new ImageOutcome(item.source().transportName(), item.destination().transportName(), "failed", null, null, null, why);
     }
 
-    /** The digest the destination should end up with: the source's, or without all, the selected platform's. */
-    private Future<Digest> sourceDigest(Item item, SyncOptions o) {
+    /**
+     * The digest the destination should end up with ({@code target}): the source's; without all, the selected
+     * platform's; with platforms rewritten, the rewritten index's, and then {@code rewrittenFrom} is the source's.
+     */
+    record Expected(Digest target, Digest rewrittenFrom) {
+    }
+
+    /**
+     * Source index digest + platform choice -> the digest of the index Ferry rewrites from it. The rewrite is
+     * deterministic, so once known, a re-run asks the source for a HEAD only (no GET of the index) as for any image;
+     * the first run after a start reads the index once. Bounded; the eldest entries go.
+     */
+    private final Map<String, Digest> rewrites = java.util.Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Digest> eldest) {
+            return size() > REWRITES_KEPT;
+        }
+    });
+    static final int REWRITES_KEPT = 4096;
+
+    private Future<Expected> sourceDigest(Item item, SyncOptions o) {
         return registry.manifestHead(item.srcAccess(), item.source()).compose(head -> {
             if (head == null) {
-                return Future.failedFuture(new FerryException(ProblemType.IMAGE_NOT_FOUND,
-                        "checking manifest " + item.source().reference() + " in " + item.source().name() + ": no such image"));
+                return Future.failedFuture(noSuchImage(item));
             }
-            if (o.copy().all() || head.mediaType() == null || !MediaType.of(head.mediaType()).isIndex()) {
-                return Future.succeededFuture(head.digest());
+            return expected(item, o, head, pinned -> registry.manifestGet(item.srcAccess(), pinned));
+        });
+    }
+
+    private static FerryException noSuchImage(Item item) {
+        return new FerryException(ProblemType.IMAGE_NOT_FOUND,
+                "checking manifest " + item.source().reference() + " in " + item.source().name() + ": no such image");
+    }
+
+    /** The source's top manifest read whole (a missing one is the same problem as after a HEAD). */
+    private Future<ManifestResult> readSource(Item item) {
+        return registry.manifestGet(item.srcAccess(), item.source()).recover(t -> Future.failedFuture(
+                t instanceof FerryException fe && (fe.type() == ProblemType.IMAGE_NOT_FOUND || fe.type() == ProblemType.REPOSITORY_NOT_FOUND)
+                        ? noSuchImage(item) : t));
+    }
+
+    /**
+     * What {@link #sourceDigest(Item, SyncOptions)} says, from what the source said at a HEAD ({@code head}); {@code read}
+     * gives the manifest by digest when an index must be looked into.
+     */
+    private Future<Expected> expected(Item item, SyncOptions o, ManifestHead head,
+                                      java.util.function.Function<ImageReference, Future<ManifestResult>> read) {
+        {
+            dev.ferry.transfer.PlatformChoice subset = o.copy().platforms();
+            if (o.copy().all() || head.mediaType() == null || !MediaType.of(head.mediaType()).isIndex()
+                    || (subset != null && !subset.rewrite())) {
+                return Future.succeededFuture(new Expected(head.digest(), null));
+            }
+            String key = subset == null ? null : head.digest() + " " + subset;
+            Digest known = key == null ? null : rewrites.get(key);
+            if (known != null) {
+                return Future.succeededFuture(new Expected(known, known.equals(head.digest()) ? null : head.digest()));
             }
             ImageReference pinned = item.source().withDigest(head.digest());
-            return registry.manifestGet(item.srcAccess(), pinned).map(m -> {
+            return read.apply(pinned).map(m -> {
                 Manifest parsed = m.parse(pinned);
-                if (parsed instanceof ImageIndex index) {
-                    return CopyPlanner.pick(index, platform(o), pinned.toString()).digest();
+                if (!(parsed instanceof ImageIndex index)) {
+                    return new Expected(m.digest(), null);
                 }
-                return m.digest();
+                if (subset == null) {
+                    return new Expected(CopyPlanner.pick(index, platform(o), pinned.toString()).digest(), null);
+                }
+                Digest rewritten = CopyPlanner.subset(index, subset, pinned.toString()).rewrite().digest();
+                rewrites.put(key, rewritten);
+                return new Expected(rewritten, rewritten.equals(head.digest()) ? null : head.digest());
             });
-        });
+        }
     }
 
     /**
@@ -400,10 +453,19 @@ public class Syncer {
             return Future.succeededFuture(false);
         }
         ImageReference repo = item.destination().withTag(null);
+        return destinationTags(item, o, shared).map(tags -> tags != null && tags.contains(item.destination().tag()));
+    }
+
+    /**
+     * The tags of the item's destination repository, listed once per sync (shared by every image synced there): empty
+     * when the repository does not exist yet; null when it cannot be listed (then each image is asked with a HEAD).
+     */
+    private Future<java.util.Set<String>> destinationTags(Item item, SyncOptions o, Shared shared) {
+        ImageReference repo = item.destination().withTag(null).withDigest(null);
         return shared.destinationTags.computeIfAbsent(repo.name(), k -> registry.tagList(o.destinationAccess(), repo)
-                        .<java.util.Set<String>>map(java.util.Set::copyOf)
-                        .recover(t -> Future.succeededFuture(java.util.Set.of())))
-                .map(tags -> tags.contains(item.destination().tag()));
+                .<java.util.Set<String>>map(java.util.Set::copyOf)
+                .recover(t -> Future.succeededFuture(t instanceof FerryException fe && fe.type() == ProblemType.REPOSITORY_NOT_FOUND
+                        ? java.util.Set.of() : null)));
     }
 
     private static final String IMMUTABLE_PRESENT = "immutable tag present at the destination (not read at the source)";
@@ -415,14 +477,41 @@ public class Syncer {
                 : syncChanged(item, o, listener, cancellation, shared));
     }
 
+    /**
+     * An image the sync may have to copy. A tag the destination's listing lacks is not asked for with a HEAD there, and
+     * the source manifest the copy needs is read once, whole (no HEAD first): a new image costs no request more than
+     * the copy itself. Otherwise both sides are asked with a HEAD, and an unchanged image is skipped without a GET.
+     */
     private Future<ImageOutcome> syncChanged(Item item, SyncOptions o, SyncListener listener, Cancellation cancellation, Shared shared) {
+        Future<java.util.Set<String>> listed = item.destination().tag() == null ? Future.succeededFuture(null)
+                : destinationTags(item, o, shared);
+        return listed.compose(tags -> {
+            if (tags != null && !tags.contains(item.destination().tag())) {
+                return readSource(item).compose(top -> expected(item, o, new ManifestHead(top.digest(), top.contentType()),
+                                pinned -> pinned.digest().equals(top.digest()) ? Future.succeededFuture(top)
+                                        : registry.manifestGet(item.srcAccess(), pinned))
+                        .compose(expected -> changed(item, o, listener, cancellation, shared, expected, null, top)));
+            }
+            Future<ManifestHead> there = registry.manifestHead(o.destinationAccess(), item.destination());
+            return sourceDigest(item, o).compose(expected -> there.compose(head ->
+                    changed(item, o, listener, cancellation, shared, expected, head, null)));
+        });
+    }
+
+    /**
+     * The image, given what the source should end up as ({@code expected}) and what the destination has ({@code head},
+     * null: nothing under the tag); {@code top}: the source manifest when already read, else null.
+     */
+    private Future<ImageOutcome> changed(Item item, SyncOptions o, SyncListener listener, Cancellation cancellation, Shared shared,
+                                         Expected expected, ManifestHead head, ManifestResult top) {
         String src = item.source().transportName();
         String dst = item.destination().transportName();
-        Future<ManifestHead> there = registry.manifestHead(o.destinationAccess(), item.destination());
-        return sourceDigest(item, o).compose(digest -> there.compose(head -> {
+        {
+            Digest digest = expected.target();
             if (head != null && head.digest().equals(digest)) {
                 return Future.succeededFuture(new ImageOutcome(src, dst, "skipped", null, digest.toString(), 0L,
-                        "the destination has this digest"));
+                        expected.rewrittenFrom() != null ? "the destination has the index rewritten for these platforms"
+                                : "the destination has this digest").rewrittenFrom(expected.rewrittenFrom()));
             }
             if (cancellation.isCancelled()) {
                 return Future.failedFuture(new Cancellation.CancelledException());
@@ -432,27 +521,38 @@ public class Syncer {
             Promise<Void> mine = Promise.promise();
             Future<Void> first = shared.firstCopies.putIfAbsent(key, mine.future());
             if (first == null) {
-                return inSlot(shared, () -> copier.copy(item.srcAccess(), item.source(), o.destinationAccess(),
-                                item.destination(), copyOptions(item, o), listener.copies(), cancellation))
+                if (top != null && top.digest().equals(digest)) {
+                    shared.manifests.putIfAbsent(item.source().name() + "@" + digest, Future.succeededFuture(top));
+                }
+                return inSlot(shared, () -> copier.copyChecked(item.srcAccess(), item.source(), o.destinationAccess(),
+                                item.destination(), copyOptions(item, o), listener.copies(), cancellation, top))
                         .onComplete(ar -> mine.handle(ar.mapEmpty()))
-                        .map(r -> new ImageOutcome(src, dst, "copied", null, r.digest().toString(), r.bytesCopied(), null));
+                        .map(r -> new ImageOutcome(src, dst, "copied", null, r.digest().toString(), r.bytesCopied(), null)
+                                .rewrittenFrom(expected.rewrittenFrom()));
             }
             // the same manifest is being copied into this repository under another tag: once that is done, only
             // this tag's manifest is pushed (its blobs and children are there); if it failed, copy in full
             return first.transform(ar -> ar.succeeded()
-                    ? inSlot(shared, () -> tagOnly(item, digest, o, listener, shared))
-                            .map(pushed -> new ImageOutcome(src, dst, "copied", null, digest.toString(), 0L, null))
-                    : inSlot(shared, () -> copier.copy(item.srcAccess(), item.source(), o.destinationAccess(),
-                                    item.destination(), copyOptions(item, o), listener.copies(), cancellation))
-                            .map(r -> new ImageOutcome(src, dst, "copied", null, r.digest().toString(), r.bytesCopied(), null)));
-        }));
+                    ? inSlot(shared, () -> tagOnly(item, expected, o, listener, shared))
+                            .map(pushed -> new ImageOutcome(src, dst, "copied", null, digest.toString(), 0L, null)
+                                    .rewrittenFrom(expected.rewrittenFrom()))
+                    : inSlot(shared, () -> copier.copyChecked(item.srcAccess(), item.source(), o.destinationAccess(),
+                                    item.destination(), copyOptions(item, o), listener.copies(), cancellation, top))
+                            .map(r -> new ImageOutcome(src, dst, "copied", null, r.digest().toString(), r.bytesCopied(), null)
+                                    .rewrittenFrom(expected.rewrittenFrom())));
+        }
     }
 
-    /** Pushes the manifest {@code digest} (read once per sync) under the destination's tag. */
-    private Future<Digest> tagOnly(Item item, Digest digest, SyncOptions o, SyncListener listener, Shared shared) {
-        ImageReference byDigest = item.source().withTag(null).withDigest(digest);
-        Future<ManifestResult> raw = shared.manifests.computeIfAbsent(item.source().name() + "@" + digest,
-                k -> registry.manifestGet(item.srcAccess(), byDigest));
+    /**
+     * Pushes the manifest {@code digest} (read once per sync) under the destination's tag: read at the source, or for a
+     * rewritten index (which only the destination holds) at the destination, where the first copy pushed it.
+     */
+    private Future<Digest> tagOnly(Item item, Expected expected, SyncOptions o, SyncListener listener, Shared shared) {
+        Digest digest = expected.target();
+        boolean rewritten = expected.rewrittenFrom() != null;
+        ImageReference byDigest = (rewritten ? item.destination() : item.source()).withTag(null).withDigest(digest);
+        Future<ManifestResult> raw = shared.manifests.computeIfAbsent(byDigest.name() + "@" + digest,
+                k -> registry.manifestGet(rewritten ? o.destinationAccess() : item.srcAccess(), byDigest));
         return raw.compose(m -> {
             String mediaType = m.parse(byDigest).mediaType().value();
             ImageReference to = item.destination();
@@ -476,14 +576,16 @@ public class Syncer {
         String src = item.source().transportName();
         String dst = item.destination().transportName();
         Future<ManifestHead> there = registry.manifestHead(o.destinationAccess(), item.destination());
-        return CopyPlanner.plan(new RegistrySource(registry, item.srcAccess(), item.source()), o.copy().all(), platform(o))
+        return CopyPlanner.plan(new RegistrySource(registry, item.srcAccess(), item.source()), o.copy(), platform(o))
                 .compose(plan -> there.compose(head -> {
                     Digest digest = plan.target();
                     if (head != null && head.digest().equals(digest)) {
-                        return Future.succeededFuture(new ImageOutcome(src, dst, "planned", "skip", digest.toString(), 0L, null));
+                        return Future.succeededFuture(new ImageOutcome(src, dst, "planned", "skip", digest.toString(), 0L, null)
+                                .rewrittenFrom(plan.rewrittenFrom()));
                     }
                     return missingBytes(plan.images(), item.destination(), o, shared)
-                            .map(bytes -> new ImageOutcome(src, dst, "planned", "copy", digest.toString(), bytes, null));
+                            .map(bytes -> new ImageOutcome(src, dst, "planned", "copy", digest.toString(), bytes, null)
+                                    .rewrittenFrom(plan.rewrittenFrom()));
                 }));
     }
 
@@ -507,6 +609,9 @@ public class Syncer {
     }
 
     private Platform platform(SyncOptions o) {
+        if (o.copy().platforms() != null) {
+            return o.copy().platforms().platforms().get(0);
+        }
         if (o.copy().platform() != null) {
             return o.copy().platform();
         }

@@ -61,6 +61,20 @@ public class CopyJobs implements JobWorkFactory {
         if ("v2s2".equals(options.format()) && (dst instanceof ImageLocation.OciLayout || dst instanceof ImageLocation.OciArchive)) {
             throw FerryException.invalidField("format", "an OCI layout holds OCI manifests only: v2s2 cannot be written there");
         }
+        if (options.compression() != null) {
+            if (Boolean.TRUE.equals(r.preserveDigests())) {
+                // refused before a job exists: recompressing a layer always gives it another digest
+                throw new FerryException(dev.ferry.error.ProblemType.DIGESTS_WOULD_CHANGE,
+                        "destCompressFormat rewrites layers, which changes their digests, and preserveDigests is set");
+            }
+            if ("v2s2".equals(options.format()) && "zstd".equals(options.compression().algorithm())) {
+                throw FerryException.invalidField("destCompressFormat", "Docker v2s2 manifests cannot name zstd layers: use format oci, or gzip");
+            }
+            if (dst instanceof ImageLocation.DockerArchive || dst instanceof ImageLocation.DockerDaemon) {
+                throw FerryException.invalidField("destCompressFormat",
+                        "a docker-archive (and a daemon's image store) holds layers uncompressed: there is nothing to compress");
+            }
+        }
         if (options.all() && dst instanceof ImageLocation.DockerArchive) {
             throw FerryException.invalidField("all", "a docker-archive holds one image: copy one platform, or use oci-archive");
         }
@@ -98,7 +112,8 @@ public class CopyJobs implements JobWorkFactory {
             throw FerryException.invalidField("format", "must be oci or v2s2");
         }
         return new CopyOptions(all, platform, parallel, format, Boolean.TRUE.equals(r.preserveDigests()),
-                dev.ferry.referrers.ReferrerRequests.options(r.referrers(), r.referrerArtifactTypes()));
+                dev.ferry.referrers.ReferrerRequests.options(r.referrers(), r.referrerArtifactTypes()))
+                .withCompression(LayerCompression.parse(r.destCompressFormat(), r.destCompressLevel()));
     }
 
     @Override

@@ -28,6 +28,19 @@ public interface CopyListener {
     default void bytes(Descriptor blob, long n) {
     }
 
+    /**
+     * A chunked upload continued a session an earlier run left: {@code kept} bytes are at the destination already and
+     * are not sent again; {@code recorded} is the offset that run recorded last; {@code sessionLost}: the session was
+     * gone and the blob starts from zero.
+     */
+    default void blobUploadResumed(Descriptor blob, long kept, long recorded, boolean sessionLost) {
+    }
+
+    /** Where chunked uploads of this copy record their sessions (a job's store; none outside a job). */
+    default dev.ferry.registry.UploadSessions uploadSessions() {
+        return dev.ferry.registry.UploadSessions.NONE;
+    }
+
     default void blobDone(Descriptor blob) {
     }
 

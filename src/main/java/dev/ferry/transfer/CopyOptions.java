@@ -15,9 +15,14 @@ import dev.ferry.oci.Platform;
  * @param preserveDigests skopeo's --preserve-digests: a copy that would change a digest fails instead
  * @param referrers     which attached artifacts travel with the image (default: all of them)
  * @param signing       what to sign the image with at the destination (skopeo's --sign-by and friends); never null
+ * @param platforms     for a multi-platform source: copy these platforms' images only, and the index kept or rewritten
+ *                      ({@link PlatformChoice}); null: {@code all} and {@code platform} decide
+ * @param compression   skopeo's --dest-compress-format/--dest-compress-level: layers rewritten with this compression;
+ *                      null keeps every layer as it is
  */
 public record CopyOptions(boolean all, Platform platform, int parallelBlobs, String format, boolean preserveDigests,
-                          ReferrerOptions referrers, dev.ferry.signature.SigningRequest signing) {
+                          ReferrerOptions referrers, dev.ferry.signature.SigningRequest signing, PlatformChoice platforms,
+                          LayerCompression compression) {
     public static final int DEFAULT_PARALLEL_BLOBS = 6;
 
     public CopyOptions {
@@ -28,25 +33,43 @@ public record CopyOptions(boolean all, Platform platform, int parallelBlobs, Str
             referrers = ReferrerOptions.ALL;
         }
         signing = signing == null ? dev.ferry.signature.SigningRequest.NONE : signing;
+        if (all && platforms != null) {
+            throw new IllegalArgumentException("all and platforms exclude each other");
+        }
+    }
+
+    public CopyOptions(boolean all, Platform platform, int parallelBlobs, String format, boolean preserveDigests,
+                       ReferrerOptions referrers, dev.ferry.signature.SigningRequest signing) {
+        this(all, platform, parallelBlobs, format, preserveDigests, referrers, signing, null, null);
+    }
+
+    /** The same options copying only {@code choice}'s platforms of an index (null: as {@code all}/{@code platform} say). */
+    public CopyOptions withPlatforms(PlatformChoice choice) {
+        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, signing, choice, compression);
     }
 
     public CopyOptions(boolean all, Platform platform, int parallelBlobs, String format, boolean preserveDigests) {
-        this(all, platform, parallelBlobs, format, preserveDigests, ReferrerOptions.ALL, null);
+        this(all, platform, parallelBlobs, format, preserveDigests, ReferrerOptions.ALL, null, null, null);
     }
 
     public CopyOptions(boolean all, Platform platform, int parallelBlobs, String format, boolean preserveDigests,
                        ReferrerOptions referrers) {
-        this(all, platform, parallelBlobs, format, preserveDigests, referrers, null);
+        this(all, platform, parallelBlobs, format, preserveDigests, referrers, null, null, null);
     }
 
     /** The same options with {@code referrers} instead. */
     public CopyOptions withReferrers(ReferrerOptions referrers) {
-        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, signing);
+        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, signing, platforms, compression);
     }
 
     /** The same options, signing as {@code request} asks. */
     public CopyOptions withSigning(dev.ferry.signature.SigningRequest request) {
-        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, request);
+        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, request, platforms, compression);
+    }
+
+    /** The same options, rewriting layers as {@code c} says (null: as they are). */
+    public CopyOptions withCompression(LayerCompression c) {
+        return new CopyOptions(all, platform, parallelBlobs, format, preserveDigests, referrers, signing, platforms, c);
     }
 
     public CopyOptions(boolean all, Platform platform, int parallelBlobs) {

@@ -9,6 +9,7 @@ import dev.ferry.oci.ImageManifest;
 import dev.ferry.oci.Manifest;
 import dev.ferry.oci.Platform;
 import dev.ferry.oci.PlatformSelector;
+import dev.ferry.oci.PlatformSubset;
 import dev.ferry.registry.ManifestResult;
 import io.vertx.core.Future;
 import java.util.ArrayList;
@@ -30,12 +31,42 @@ public final class CopyPlanner {
      * then); with it, every child and the index itself.
      */
     public static Future<CopyPlan> plan(ImageSource source, boolean all, Platform platform) {
+        return plan(source, all, platform, null);
+    }
+
+    /** The plan for {@code o}'s choice: every platform, some ({@link CopyOptions#platforms()}), or one. */
+    public static Future<CopyPlan> plan(ImageSource source, CopyOptions o, Platform platform) {
+        return plan(source, o.all(), platform, o.platforms());
+    }
+
+    /**
+     * As above; with {@code subset}, an index gives the images of those platforms, and the index as it is
+     * ({@link CopyPlan#sparse()} unless they are all of it) or rewritten to list just them ({@link CopyPlan#rewrittenFrom()}).
+     * An image that is no index is the plan as it is (a subset picks among an index's images only).
+     */
+    public static Future<CopyPlan> plan(ImageSource source, boolean all, Platform platform, PlatformChoice subset) {
         return source.topManifest().compose(top -> {
             Manifest parsed = top.parse(source.describe());
             if (parsed instanceof ImageManifest image) {
                 return Future.succeededFuture(of(top, null, List.of(image)));
             }
             ImageIndex index = (ImageIndex) parsed;
+            if (subset != null) {
+                PlatformSubset chosen = subset(index, subset, source.describe());
+                List<Future<ImageManifest>> reads = new ArrayList<>();
+                for (Descriptor d : chosen.kept()) {
+                    reads.add(child(source, d.digest()));
+                }
+                return Future.all(reads).map(v -> {
+                    List<ImageManifest> images = reads.stream().map(Future::result).toList();
+                    if (!subset.rewrite() || chosen.whole()) {
+                        return new CopyPlan(top, index, images, blobsOf(images), null, !chosen.whole());
+                    }
+                    ImageIndex rewritten = chosen.rewrite();
+                    return new CopyPlan(new ManifestResult(rewritten.raw(), rewritten.mediaType().value(), rewritten.digest()),
+                            rewritten, images, blobsOf(images), index.digest(), false);
+                });
+            }
             if (!all) {
                 Descriptor chosen = pick(index, platform, source.describe());
                 return child(source, chosen.digest()).map(image -> of(top, null, List.of(image)));
@@ -52,6 +83,17 @@ public final class CopyPlanner {
     public static Descriptor pick(ImageIndex index, Platform wanted, String where) {
         return PlatformSelector.select(index, wanted).orElseThrow(() -> new FerryException(ProblemType.PLATFORM_NOT_FOUND,
                 "no image for platform " + wanted + " in " + where + "@" + index.digest() + "; it has " + platforms(index)));
+    }
+
+    /** The images of {@code index} for {@code choice}; platform-not-found when it has none of them. */
+    public static PlatformSubset subset(ImageIndex index, PlatformChoice choice, String where) {
+        PlatformSubset chosen = PlatformSubset.of(index, choice.platforms());
+        if (chosen.kept().isEmpty()) {
+            throw new FerryException(ProblemType.PLATFORM_NOT_FOUND, "none of the platforms "
+                    + String.join(", ", choice.platforms().stream().map(Platform::toString).toList()) + " in " + where + "@"
+                    + index.digest() + "; it has " + platforms(index));
+        }
+        return chosen;
     }
 
     /** A child manifest by digest; it must be an image (nested indexes are refused). */

@@ -19,6 +19,8 @@ import dev.ferry.registry.AccessOptions;
  * @param signBy              --sign-by: sign at the destination with this GPG key (fingerprint) of Ferry's keyring
  * @param signBySigstorePrivateKey --sign-by-sigstore-private-key, by NAME: a sigstore key configured in Ferry
  * @param signIdentity        --sign-identity: the reference the signature vouches for (default: the destination)
+ * @param destCompressFormat  --dest-compress-format: {@code gzip} or {@code zstd}; layers are rewritten (digests change)
+ * @param destCompressLevel   --dest-compress-level: gzip 1-9, zstd 1-19 (default 6 and 3)
  */
 public record CopyRequest(String source, String destination,
                           Boolean srcTlsVerify, Boolean destTlsVerify,
@@ -29,7 +31,8 @@ public record CopyRequest(String source, String destination,
                           String overrideOs, String overrideArch, String overrideVariant,
                           Integer imageParallelCopies, Integer retryTimes, String retryDelay, String format,
                           Boolean referrers, java.util.List<String> referrerArtifactTypes,
-                          String signBy, String signBySigstorePrivateKey, String signIdentity) {
+                          String signBy, String signBySigstorePrivateKey, String signIdentity,
+                          String destCompressFormat, Integer destCompressLevel) {
 
     /** Without the referrer and signing fields (they default to every attached artifact, and no new signature). */
     public CopyRequest(String source, String destination, Boolean srcTlsVerify, Boolean destTlsVerify, String srcCreds,
@@ -39,7 +42,7 @@ public record CopyRequest(String source, String destination,
                        Integer retryTimes, String retryDelay, String format) {
         this(source, destination, srcTlsVerify, destTlsVerify, srcCreds, destCreds, srcRegistryToken, destRegistryToken,
                 srcNoCreds, destNoCreds, all, multiArch, preserveDigests, removeSignatures, overrideOs, overrideArch,
-                overrideVariant, imageParallelCopies, retryTimes, retryDelay, format, null, null, null, null, null);
+                overrideVariant, imageParallelCopies, retryTimes, retryDelay, format, null, null, null, null, null, null, null);
     }
 
     /** Without {@code format} (what webhook promotions build). */

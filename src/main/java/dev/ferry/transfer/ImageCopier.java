@@ -34,11 +34,18 @@ public class ImageCopier {
     private final BlobFlights flights;
     private final List<AfterImagePush> afterPush;
     private final dev.ferry.signature.SignatureGate signatures;
+    private java.nio.file.Path compressSpool;
+    private long compressSpoolMax = 8L << 30;
+    private io.vertx.core.WorkerExecutor compressWorkers;
 
     @jakarta.inject.Inject
     public ImageCopier(RegistryClient registry, FerryConfig config, Vertx vertx, BlobFlights flights,
-                       jakarta.enterprise.inject.Instance<AfterImagePush> afterPush, dev.ferry.signature.SignatureGate signatures) {
+                       jakarta.enterprise.inject.Instance<AfterImagePush> afterPush, dev.ferry.signature.SignatureGate signatures,
+                       CompressConfig compress) {
         this(registry, config, vertx, flights, afterPush.stream().toList(), signatures);
+        this.compressSpool = java.nio.file.Path.of(compress.spoolDir().orElse(config.dataDir() + "/compress-spool"))
+                .toAbsolutePath().normalize();
+        this.compressSpoolMax = compress.spoolMaxBytes().asLongValue();
     }
 
     /** With the given after-push steps (none: a plain copy), and no signature policy. */
@@ -73,7 +80,25 @@ public class ImageCopier {
         } catch (RuntimeException e) {
             return Future.failedFuture(e);
         }
-        return copy(new RegistrySource(registry, src, srcRef), destination, o, listener, cancellation);
+        return copy(new RegistrySource(registry, src, srcRef), destination, o, listener, cancellation, null, false);
+    }
+
+    /**
+     * Registry to registry for a sync that has just looked at both sides: the destination does not point at the image
+     * (so it is not asked again), and {@code top}, when not null, is the source's top manifest as the source reference
+     * names it, read and verified a moment ago (so the plan does not read it again). Per image copied, one HEAD at the
+     * destination and one manifest GET at the source fewer. A destination that meanwhile got the image costs nothing
+     * wrong: every blob is found present and the same manifest is pushed again.
+     */
+    public Future<CopyResult> copyChecked(RegistryAccess src, ImageReference srcRef, RegistryAccess dst, ImageReference dstRef,
+                                          CopyOptions o, CopyListener listener, Cancellation cancellation, ManifestResult top) {
+        ImageDestination destination;
+        try {
+            destination = new RegistryDestination(registry, dst, dstRef, flights);
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e);
+        }
+        return copy(new RegistrySource(registry, src, srcRef), destination, o, listener, cancellation, top, true);
     }
 
     /**
@@ -83,6 +108,12 @@ public class ImageCopier {
      */
     public Future<CopyResult> copy(ImageSource source, ImageDestination destination, CopyOptions o, CopyListener listener,
                                    Cancellation cancellation) {
+        return copy(source, destination, o, listener, cancellation, null, false);
+    }
+
+    /** As above; {@code knownTop} and {@code destinationChecked} as in {@link #copyChecked}. */
+    private Future<CopyResult> copy(ImageSource source, ImageDestination destination, CopyOptions o, CopyListener listener,
+                                    Cancellation cancellation, ManifestResult knownTop, boolean destinationChecked) {
         // a cancel resets every registry request of this copy at once, even one waiting for a silent registry
         // (on the event loop: the canceller's thread goes on to wait for the job to end)
         dev.ferry.registry.http.CallScope calls = dev.ferry.registry.http.CallScope.open();
@@ -92,19 +123,47 @@ public class ImageCopier {
         ImageDestination d = destination instanceof RegistryDestination rd ? rd.within(calls) : destination;
         Future<CopyPlan> plan;
         try {
-            plan = CopyPlanner.plan(s, o.all(), platform(o));
+            plan = CopyPlanner.plan(knownTop == null ? s : new KnownTop(s, knownTop), o, platform(o));
         } catch (RuntimeException e) {
             plan = Future.failedFuture(e);
         }
-        return copy(plan, s, d, o, listener, cancellation).onComplete(ar -> unregister.run());
+        return copy(plan, s, d, o, listener, cancellation, destinationChecked).onComplete(ar -> unregister.run());
+    }
+
+    /** A source whose top manifest was already read (for the planner only: the copy itself reads from {@code source}). */
+    private record KnownTop(ImageSource source, ManifestResult top) implements ImageSource {
+        @Override
+        public String describe() {
+            return source.describe();
+        }
+
+        @Override
+        public Future<ManifestResult> topManifest() {
+            return Future.succeededFuture(top);
+        }
+
+        @Override
+        public Future<ManifestResult> manifest(Digest digest) {
+            return source.manifest(digest);
+        }
+
+        @Override
+        public Future<dev.ferry.registry.BlobStream> openBlob(Descriptor blob) {
+            return source.openBlob(blob);
+        }
     }
 
     /** As above, with the plan already made (export plans first, so a missing image is an error, not an empty tar). */
     public Future<CopyResult> copy(Future<CopyPlan> plan, ImageSource source, ImageDestination destination, CopyOptions o,
                                    CopyListener listener, Cancellation cancellation) {
+        return copy(plan, source, destination, o, listener, cancellation, false);
+    }
+
+    private Future<CopyResult> copy(Future<CopyPlan> plan, ImageSource source, ImageDestination destination, CopyOptions o,
+                                    CopyListener listener, Cancellation cancellation, boolean destinationChecked) {
         Future<CopyResult> done = plan.compose(p -> {
             try {
-                return copyPlanned(p, source, destination, o, listener, cancellation);
+                return copyPlanned(p, source, destination, o, listener, cancellation, destinationChecked);
             } catch (RuntimeException e) {
                 return Future.failedFuture(e);
             }
@@ -117,40 +176,80 @@ public class ImageCopier {
     }
 
     private Future<CopyResult> copyPlanned(CopyPlan planned, ImageSource source, ImageDestination destination, CopyOptions o,
-                                           CopyListener listener, Cancellation cancellation) {
-        boolean toOci = "oci".equals(o.format()) || (o.format() == null && destination.needsOci());
+                                           CopyListener listener, Cancellation cancellation, boolean destinationChecked) {
+        LayerCompression compression = o.compression();
+        boolean rewritesLayers = compression != null && planned.blobs().stream().anyMatch(compression::rewrites);
+        // v2s2 has no zstd layer type: Docker manifests become OCI first, as containers/image converts them
+        boolean toOci = "oci".equals(o.format()) || (o.format() == null && destination.needsOci())
+                || (o.format() == null && rewritesLayers && compression.needsOci());
+        if ("v2s2".equals(o.format()) && rewritesLayers && compression.needsOci()) {
+            return Future.failedFuture(dev.ferry.error.FerryException.invalidField("destCompressFormat",
+                    "Docker v2s2 manifests cannot name zstd layers: use format oci, or gzip"));
+        }
         if ("v2s2".equals(o.format()) && destination.needsOci()) {
             return Future.failedFuture(dev.ferry.error.FerryException.invalidField("format",
                     destination.describe() + " holds OCI manifests only: v2s2 cannot be written there"));
         }
         CopyPlan plan = toOci ? ManifestConversion.toOci(planned, source.describe())
                 : "v2s2".equals(o.format()) ? ManifestConversion.toV2s2(planned, source.describe()) : planned;
-        boolean changed = plan != planned || !destination.capabilities().keepsDigests();
+        boolean changed = plan != planned || !destination.capabilities().keepsDigests() || rewritesLayers
+                || planned.rewrittenFrom() != null;
+        if (rewritesLayers && o.preserveDigests()) {
+            return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.DIGESTS_WOULD_CHANGE,
+                    "recompressing the layers of " + source.describe() + " as " + compression.algorithm()
+                    + " changes their digests, and preserveDigests is set"));
+        }
         if (changed && o.preserveDigests()) {
             return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.DIGESTS_WOULD_CHANGE,
                     "copying " + source.describe() + " to " + destination.describe() + " would change digests ("
                     + (plan != planned ? (toOci ? "its Docker manifests become OCI manifests" : "its OCI manifests become v2s2 manifests")
+                            : planned.rewrittenFrom() != null ? "platformsIndex rewrite writes a new index"
                             : "the destination keeps no manifest")
                     + ") and preserveDigests is set"));
         }
         RegistryAccess dstAccess = destination instanceof RegistryDestination rd ? rd.access() : null;
         BlobTransfer blobs = new BlobTransfer(source, destination, listener, cancellation, vertx,
-                config.transfer().blobRetries(), dstAccess == null ? null : dstAccess.retryDelay(), flights);
+                config.transfer().blobRetries(), dstAccess == null ? null : dstAccess.retryDelay(), flights,
+                rewritesLayers ? compression : null, rewritesLayers ? recompressor() : null);
         Digest target = plan.target();
-        if (destination instanceof RegistryDestination rd && rd.reference().tag() != null && rd.reference().digest() != null
-                && !rd.reference().digest().equals(target)) {
+        if (!rewritesLayers && destination instanceof RegistryDestination rd && rd.reference().tag() != null
+                && rd.reference().digest() != null && !rd.reference().digest().equals(target)) {
             // before anything moves: never push the tag with another digest than the one named
             return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.REFERENCE_MISMATCH,
                     "the destination " + rd.reference() + " names digest " + rd.reference().digest() + ", but the copy would push "
                     + target + " under tag " + rd.reference().tag()));
         }
         // the signature gate: the policy decides on the source's own top manifest before anything is written
+        if (rewritesLayers) {
+            // the digests are known once the layers are written: blobs first, then the manifests that name them
+            int parallel = destination.capabilities().parallelBlobs() ? o.parallelBlobs() : 1;
+            return signatures.admit(source, planned.top(), listener)
+                    .compose(admitted -> copyBlobs(blobs, listener, plan.blobs(), parallel))
+                    .compose(v -> {
+                        LayerRewrite.Result rewritten = LayerRewrite.apply(plan, blobs.rewritten(), compression, source.describe());
+                        CopyPlan done = rewritten.plan();
+                        if (destination instanceof RegistryDestination rd && rd.reference().tag() != null
+                                && rd.reference().digest() != null && !rd.reference().digest().equals(done.target())) {
+                            return Future.failedFuture(new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.REFERENCE_MISMATCH,
+                                    "the destination " + rd.reference() + " names digest " + rd.reference().digest()
+                                    + ", but the recompressed image is " + done.target()));
+                        }
+                        AfterImagePush.PushedImage pushed = new AfterImagePush.PushedImage(source, destination, done, o,
+                                pushedDigests(done), true);
+                        return (done.index() == null ? Future.<Void>succeededFuture() : pushChildren(destination, listener, cancellation, done.images()))
+                                .compose(w -> put(destination, listener, cancellation, topManifest(done), true)
+                                        .recover(t -> Future.failedFuture(planned.sparse() ? sparseRefused(t, destination, planned) : t)))
+                                .compose(d -> runSteps(pushed, listener, cancellation))
+                                .map(w -> blobs.result(done.target()).withDigestsChanged(true).withDigestChanges(rewritten.changes()));
+                    });
+        }
         return signatures.admit(source, planned.top(), listener).compose(admitted -> {
             // the after-push steps start now (attached artifacts: discovery and their blobs), beside the image's blobs
             AfterImagePush.PushedImage pushed = new AfterImagePush.PushedImage(source, destination, plan, o,
                     pushedDigests(plan), changed);
             List<AfterImagePush.Started> started = start(pushed, listener, cancellation);
-            Future<CopyResult> copied = destination.pointsAt().compose(current -> {
+            Future<Digest> pointsAt = destinationChecked ? Future.succeededFuture(null) : destination.pointsAt();
+            Future<CopyResult> copied = pointsAt.compose(current -> {
                 // A registry only holds a manifest whose blobs (and children) it has: then there is nothing to move.
                 if (target.equals(current)) {
                     CopyResult there = blobs.alreadyThere(plan.index() == null ? plan.blobs() : List.of(), target);
@@ -159,19 +258,30 @@ public class ImageCopier {
                 int parallel = destination.capabilities().parallelBlobs() ? o.parallelBlobs() : 1;
                 return copyBlobs(blobs, listener, plan.blobs(), parallel)
                         .compose(v -> plan.index() == null ? Future.succeededFuture() : pushChildren(destination, listener, cancellation, plan.images()))
-                        .compose(v -> put(destination, listener, cancellation, topManifest(plan), true))
+                        .compose(v -> put(destination, listener, cancellation, topManifest(plan), true)
+                                .recover(t -> Future.failedFuture(planned.sparse() ? sparseRefused(t, destination, planned) : t)))
                         .compose(d -> afterPush(started, cancellation))
                         .map(v -> blobs.result(target).withDigestsChanged(changed));
             });
-            // whatever happened, nothing a step started is still running once the copy moves on (commit or abort)
-            return copied.transform(ar -> {
-                if (ar.failed()) {
-                    started.forEach(AfterImagePush.Started::abandon);
-                }
-                return Future.join(started.stream().map(AfterImagePush.Started::settled).toList())
-                        .transform(settled -> ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause()));
-            });
+            return settledThen(started, copied);
         });
+    }
+
+    /** Whatever happened, nothing a step started is still running once the copy moves on (commit or abort). */
+    private static <T> Future<T> settledThen(List<AfterImagePush.Started> started, Future<T> copied) {
+        return copied.transform(ar -> {
+            if (ar.failed()) {
+                started.forEach(AfterImagePush.Started::abandon);
+            }
+            return Future.join(started.stream().map(AfterImagePush.Started::settled).toList())
+                    .transform(settled -> ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause()));
+        });
+    }
+
+    /** Every step started and finished at once (the manifests are already there: a copy that rewrote its layers). */
+    private Future<Void> runSteps(AfterImagePush.PushedImage pushed, CopyListener listener, Cancellation cancellation) {
+        List<AfterImagePush.Started> started = start(pushed, listener, cancellation);
+        return settledThen(started, afterPush(started, cancellation));
     }
 
     /** Starts every {@link AfterImagePush} step's early work, in order. */
@@ -185,6 +295,34 @@ public class ImageCopier {
             }
         }
         return started;
+    }
+
+    private LayerRecompressor recompressor() {
+        java.nio.file.Path spool = compressSpool != null ? compressSpool
+                : java.nio.file.Path.of(config.dataDir(), "compress-spool").toAbsolutePath().normalize();
+        synchronized (this) {
+            if (compressWorkers == null) {
+                compressWorkers = LayerRecompressor.pool(vertx);
+            }
+        }
+        return new LayerRecompressor(vertx, compressWorkers, spool, compressSpoolMax);
+    }
+
+    /**
+     * A registry that checks an index's children (distribution 2.8 does) refuses the source's index when only some
+     * platforms were copied: say so, and name the way out, instead of the registry's bare error code.
+     */
+    private static Throwable sparseRefused(Throwable t, ImageDestination destination, CopyPlan plan) {
+        // distribution answers 400 MANIFEST_BLOB_UNKNOWN (or MANIFEST_UNKNOWN) naming a child it does not hold
+        if (!(t instanceof dev.ferry.error.FerryException fe) || !fe.getMessage().contains("UNKNOWN")) {
+            return t;
+        }
+        return new dev.ferry.error.FerryException(dev.ferry.error.ProblemType.SPARSE_INDEX_REFUSED,
+                destination.describe() + " refused the source's index " + plan.index().digest() + " because it lists "
+                + (plan.index().manifests().size() - plan.images().size()) + " of its " + plan.index().manifests().size()
+                + " images that were not copied (platforms selects " + plan.images().size() + "); set platformsIndex: rewrite"
+                + " to push a new index of the selected platforms only (its digest differs from the source's), or copy"
+                + " all platforms (registry said: " + fe.getMessage() + ")");
     }
 
     /** The manifests at the destination once the copy is done: the top one, then an index's children. */

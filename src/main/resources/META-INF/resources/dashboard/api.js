@@ -67,6 +67,11 @@ export const api = {
   copy: (req) => call('POST', 'api/v1/copy', { json: req }),
   delete: (req) => call('POST', 'api/v1/delete', { json: req }),
   sync: (req) => call('POST', 'api/v1/sync', { json: req }),
+  policies: () => call('GET', 'api/v1/policies'),
+  policy: (name) => call('GET', 'api/v1/policies/' + encodeURIComponent(name)),
+  policyRuns: (name, params) => call('GET', 'api/v1/policies/' + encodeURIComponent(name) + '/runs?' + new URLSearchParams(params || {})),
+  runPolicy: (name, dryRun) => call('POST', 'api/v1/policies/' + encodeURIComponent(name) + '/runs', { json: { dryRun: !!dryRun } }),
+  deliveries: (params) => call('GET', 'api/v1/notifications/deliveries?' + new URLSearchParams(params || {})),
   syncYaml: (yaml, params) => call('POST', 'api/v1/sync?' + new URLSearchParams(params),
     { text: yaml, contentType: 'application/yaml' }),
 };

@@ -5,6 +5,7 @@ import { loadSettings, completeSignIn, signIn, signOut, caller } from './auth.js
 import { h, clear, problemBox } from './ui.js';
 import { jobsView, jobView } from './jobs.js';
 import { inspectView, copyView, syncView, deleteView } from './forms.js';
+import { policiesView, policyView } from './policies.js';
 
 const main = document.getElementById('main');
 const who = document.getElementById('who');
@@ -70,6 +71,9 @@ function route(event) {
   switch (parts[0]) {
     case 'jobs':
       stop = parts[1] ? jobView(main, ctx, parts[1]) : jobsView(main, ctx, params);
+      break;
+    case 'policies':
+      stop = parts[1] ? policyView(main, ctx, decodeURIComponent(parts[1])) : policiesView(main, ctx);
       break;
     case 'inspect': stop = inspectView(main, ctx); break;
     case 'copy': stop = copyView(main, ctx); break;

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The dashboard in a real browser against the packaged Ferry and real registries (local mode): a copy from the form
- * to 100 %, a failed job's problem, a streaming blob's bar moving and a cancel, inspect, keyboard and labels.
+ * to 100 %, a policy run from the Policies view with its history and notification deliveries, a failed job's problem, a streaming blob's bar moving and a cancel, inspect, keyboard and labels.
  */
 class DashboardBrowserIT {
     private static final TestImages IMAGES = new TestImages(1111);
@@ -29,7 +29,11 @@ class DashboardBrowserIT {
         TestImages.Blob layer = slow.layers().get(0);
         try (RegistryProcess src = RegistryProcess.anonymous(); RegistryProcess dest = RegistryProcess.anonymous();
              ScriptedPeer peer = ScriptedPeer.start((ex, n) -> trickle(ex, slow, layer));
-             FerryProcess ferry = FerryProcess.start(data, Path.of("target", "dashboard-browser-it.log"))) {
+             // a notification receiver (the peer reads each request's body and closes the exchange)
+             ScriptedPeer receiver = ScriptedPeer.start((ex, n) -> ScriptedPeer.send(ex, 204, null, new byte[0]));
+             FerryProcess ferry = FerryProcess.start(data, null, Path.of("target", "dashboard-browser-it.log"),
+                     // the policy's notification secret is stored sealed
+                     Map.of("FERRY_STORE_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="))) {
             new RegistryPusher(src.baseUrl()).push("lab/app", "1", image);
             BrowserRun.run("local", Map.of(
                     "FERRY_URL", ferry.baseUrl(),
@@ -37,7 +41,10 @@ class DashboardBrowserIT {
                     "DEST_IMAGE", "docker://" + dest.hostPort() + "/prod/app:1",
                     "MISSING_IMAGE", "docker://" + src.hostPort() + "/lab/app:does-not-exist",
                     "SLOW_IMAGE", "docker://" + peer.hostPort() + "/slow/app:v1",
-                    "SLOW_DEST", "docker://" + dest.hostPort() + "/prod/slow:v1"));
+                    "SLOW_DEST", "docker://" + dest.hostPort() + "/prod/slow:v1",
+                    "POLICY_SOURCE", "docker://" + src.hostPort() + "/lab/app",
+                    "POLICY_DEST", "docker://" + dest.hostPort() + "/policy-mirror",
+                    "NOTIFY_URL", "http://" + receiver.hostPort() + "/ferry"));
         }
     }
 

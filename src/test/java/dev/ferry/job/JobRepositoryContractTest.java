@@ -302,4 +302,59 @@ class JobRepositoryContractTest {
         assertEquals(job.id(), claimAll(repo, "after-restart", T0.plusSeconds(1)).get(0).lease().jobId());
         assertTrue(repo.reachable());
     }
+
+    @ParameterizedTest
+    @MethodSource("repositories")
+    void shouldKeepOneUploadSessionPerBlobFencedByTheLeaseAndHandItToTheNextOwner(JobRepository repo) {
+        drain(repo);
+        Job job = queued(repo, 1, "uploads", null);
+        JobRepository.Lease first = claimAll(repo, "replica-a", T0).get(0).lease();
+        String dest = "127.0.0.1:5000/lab/big";
+        String digest = "sha256:" + "a".repeat(64);
+        for (long offset = 0; offset <= 3; offset++) {
+            assertTrue(repo.saveUpload(first, new JobRepository.UploadSession(job.id(), dest, digest, "http://r/u?_state=" + offset,
+                    offset * 1024, T0)));
+        }
+        JobRepository.UploadSession u = repo.findUpload(job.id(), dest, digest).orElseThrow();
+        assertEquals(3 * 1024, u.offset(), "the last write wins: one row per blob, updated in place");
+        assertEquals("http://r/u?_state=3", u.location());
+        assertTrue(repo.findUpload(job.id(), dest + "-other", digest).isEmpty());
+
+        // the lease expires; another replica takes the job over and finds the session
+        JobRepository.Lease second = claimAll(repo, "replica-b", T0.plus(LEASE).plusSeconds(1)).get(0).lease();
+        assertEquals(3 * 1024, repo.findUpload(job.id(), dest, digest).orElseThrow().offset());
+        assertFalse(repo.saveUpload(first, new JobRepository.UploadSession(job.id(), dest, digest, "http://r/stale", 99, T0)),
+                "the old owner can no longer write");
+        assertFalse(repo.dropUpload(first, dest, digest));
+        assertEquals("http://r/u?_state=3", repo.findUpload(job.id(), dest, digest).orElseThrow().location());
+        assertTrue(repo.saveUpload(second, new JobRepository.UploadSession(job.id(), dest, digest, "http://r/u?_state=4", 4096, T0)));
+        assertTrue(repo.dropUpload(second, dest, digest));
+        assertTrue(repo.findUpload(job.id(), dest, digest).isEmpty());
+
+        assertTrue(repo.saveUpload(second, new JobRepository.UploadSession(job.id(), dest, digest, "http://r/u", 1, T0)));
+        assertTrue(repo.finish(second, JobState.SUCCEEDED, Progress.ZERO, null, null, T0.plus(LEASE).plusSeconds(2), List.of()));
+        assertTrue(repo.findUpload(job.id(), dest, digest).isEmpty(), "the job's end takes its sessions");
+    }
+
+    @ParameterizedTest
+    @MethodSource("repositories")
+    void shouldListTheLiveReplicasInOneOrderForAll(JobRepository repo) {
+        String a = "m-a-" + UUID.randomUUID();
+        String b = "m-b-" + UUID.randomUUID();
+        Instant now = T0.plus(Duration.ofDays(1));
+        repo.heartbeatReplica(a, now, now.minus(LEASE), now.minus(LEASE.multipliedBy(20)));
+        List<String> seenByB = repo.heartbeatReplica(b, now.plusSeconds(1), now.minus(LEASE), now.minus(LEASE.multipliedBy(20)));
+        assertTrue(seenByB.indexOf(a) >= 0 && seenByB.indexOf(b) >= 0, seenByB.toString());
+        assertTrue(seenByB.indexOf(a) < seenByB.indexOf(b), "ranked by id");
+        List<String> seenByA = repo.heartbeatReplica(a, now.plusSeconds(2), now.minus(LEASE), now.minus(LEASE.multipliedBy(20)));
+        assertEquals(seenByB, seenByA, "every replica computes the same ranks");
+
+        // b stops beating: after a lease it is no longer live, for a
+        Instant later = now.plus(LEASE).plusSeconds(5);
+        List<String> afterB = repo.heartbeatReplica(a, later, later.minus(LEASE), later.minus(LEASE.multipliedBy(20)));
+        assertTrue(afterB.contains(a) && !afterB.contains(b), afterB.toString());
+        repo.leaveReplicas(a);
+        List<String> seenByC = repo.heartbeatReplica("m-c-" + UUID.randomUUID(), later, later.minus(LEASE), later.minus(LEASE.multipliedBy(20)));
+        assertFalse(seenByC.contains(a), "a replica that left is gone at once");
+    }
 }

@@ -322,6 +322,23 @@ class SecuredModeTest {
     }
 
     @Test
+    void shouldNotCountPolicyRunsTowardTheActiveJobCap() {
+        // cap 2: two active policy runs of this caller's policies leave room for two jobs started by hand, not three
+        String token = SecuredProfile.token("planner", "ferry-admin");
+        String src = SecuredProfile.Peer.SLOW.hostPort() + "/wire/slow:1";
+        for (String name : List.of("capped-a", "capped-b")) {
+            as(token).body(Map.of("name", name, "sync", Map.of("source", src, "destination", anon + "/team-a/" + name,
+                    "srcTlsVerify", false, "destTlsVerify", false))).post("/api/v1/policies").then().statusCode(201);
+            as(token).body(Map.of()).post("/api/v1/policies/" + name + "/runs").then().statusCode(202);
+        }
+        copy(token, src, anon + "/team-a/planned1:1").then().statusCode(202);
+        copy(token, src, anon + "/team-a/planned2:1").then().statusCode(202);
+        copy(token, src, anon + "/team-a/planned3:1").then().statusCode(429)
+                .body("type", equalTo("urn:ferry:problem:too-many-active-jobs"))
+                .body("detail", org.hamcrest.Matchers.containsString("you have 2 queued or running jobs"));
+    }
+
+    @Test
     void shouldLetOnlyRulesThatListSignSignAnImage() {
         // team-a may read and write team-a/*, and no rule lists sign: signing is refused before any job or key lookup
         Response r = as(TEAM_A).body(Map.of("source", anon + "/team-a/app:1", "destination", anon + "/team-a/signed:1",

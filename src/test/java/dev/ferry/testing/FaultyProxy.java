@@ -122,6 +122,13 @@ public final class FaultyProxy implements AutoCloseable {
         return random.nextDouble();
     }
 
+    /**
+     * Bytes of blob upload bodies (PATCH and PUT to an upload session) that reached the proxy whole. The proxy reads a
+     * body whole before it forwards it (as nginx does by default), so a body cut off by a killed client never reaches
+     * the registry and is not counted.
+     */
+    public final java.util.concurrent.atomic.AtomicLong uploadBytes = new java.util.concurrent.atomic.AtomicLong();
+
     /** Requests being handled now, and the most at once so far (from the request's headers to the answer's end). */
     public final AtomicInteger inFlight = new AtomicInteger();
     public final AtomicInteger maxInFlight = new AtomicInteger();
@@ -143,6 +150,9 @@ public final class FaultyProxy implements AutoCloseable {
             }
             String path = ex.getRequestURI().toString();
             String method = ex.getRequestMethod();
+            if (("PATCH".equals(method) || "PUT".equals(method)) && path.contains("/blobs/uploads/")) {
+                uploadBytes.addAndGet(body.length);
+            }
             String kind = method + " " + ex.getRequestURI().getPath();
             Fault fault = rule.decide(method, ex.getRequestURI().getPath(),
                     seen.computeIfAbsent(kind, k -> new AtomicInteger()).incrementAndGet());

@@ -94,7 +94,35 @@ public final class RegistryProcess implements AutoCloseable {
         return start(deleteEnabled, dir -> extra);
     }
 
+    /**
+     * Anonymous registry that writes its access log (one line per request) to {@link #logFile()}, for tests that count
+     * the requests Ferry makes ({@link #requests()}).
+     */
+    public static RegistryProcess withAccessLog() {
+        return start(true, false, true, dir -> "");
+    }
+
     // ------------------------------------------------------------------ accessors
+
+    /**
+     * The requests logged so far by a {@link #withAccessLog()} registry, each as {@code "METHOD /path STATUS"}
+     * (the query string left off), in order; the registry's own readiness probes included.
+     */
+    public List<String> requests() {
+        java.util.regex.Pattern line = java.util.regex.Pattern.compile("\"([A-Z]+) ([^ ?\"]+)[^ \"]* HTTP/[0-9.]+\" ([0-9]{3}) ");
+        List<String> out = new java.util.ArrayList<>();
+        try {
+            for (String l : Files.readAllLines(logFile, StandardCharsets.UTF_8)) {
+                java.util.regex.Matcher m = line.matcher(l);
+                if (m.find()) {
+                    out.add(m.group(1) + " " + m.group(2) + " " + m.group(3));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
 
     public String hostPort() {
         return "127.0.0.1:" + port;
@@ -204,6 +232,10 @@ public final class RegistryProcess implements AutoCloseable {
     }
 
     private static RegistryProcess start(boolean deleteEnabled, boolean tls, AuthSection auth) {
+        return start(deleteEnabled, tls, false, auth);
+    }
+
+    private static RegistryProcess start(boolean deleteEnabled, boolean tls, boolean accessLog, AuthSection auth) {
         RuntimeException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             Path dir;
@@ -213,7 +245,7 @@ public final class RegistryProcess implements AutoCloseable {
                 throw new UncheckedIOException(e);
             }
             try {
-                return startOnce(dir, deleteEnabled, tls, auth);
+                return startOnce(dir, deleteEnabled, tls, accessLog, auth);
             } catch (PortRaceException e) {
                 // someone grabbed the port between probe and bind: retry with a new port
                 last = e;
@@ -232,7 +264,7 @@ public final class RegistryProcess implements AutoCloseable {
         }
     }
 
-    private static RegistryProcess startOnce(Path dir, boolean deleteEnabled, boolean tls, AuthSection auth) {
+    private static RegistryProcess startOnce(Path dir, boolean deleteEnabled, boolean tls, boolean accessLog, AuthSection auth) {
         Process p = null;
         try {
             Path storage = Files.createDirectories(dir.resolve("storage"));
@@ -242,7 +274,7 @@ public final class RegistryProcess implements AutoCloseable {
                     + "log:\n"
                     + "  level: warn\n"
                     + "  accesslog:\n"
-                    + "    disabled: true\n"
+                    + "    disabled: " + !accessLog + "\n"
                     + "storage:\n"
                     + "  filesystem:\n"
                     + "    rootdirectory: " + q(storage.toString()) + "\n"

@@ -36,6 +36,9 @@ final class HttpClients {
         return clients.computeIfAbsent("verified", k -> create(options()));
     }
 
+    /** Largest body chunk the decoder hands over at once (its default is 8 KiB). */
+    static final int MAX_CHUNK = 256 * 1024;
+
     private HttpClientOptions options() {
         FerryConfig.Http http = config.http();
         return new HttpClientOptions()
@@ -46,6 +49,9 @@ final class HttpClients {
                 .setTryUseCompression(false)
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(64 * 1024)
+                // a body arrives as Netty reads it (up to 64 KiB at a time), not cut into Netty's default 8 KiB chunks:
+                // each chunk costs a copy into a Vert.x buffer, a hash call, a write and a flush on the upload side
+                .setMaxChunkSize(MAX_CHUNK)
                 .setName("ferry-registry");
     }
 

@@ -69,6 +69,15 @@ public class RegistryTransport {
     private record CachedEndpoint(Future<Endpoint> endpoint, Instant expiresAt) {
     }
 
+    /** Applies this replica's share of every registry's traffic rules as the live replicas change. */
+    @jakarta.inject.Inject
+    void followClusterShare(dev.ferry.limit.ClusterShare share) {
+        share.onChange((rank, members) -> traffic.share(rank, members));
+        if (share.members() > 1) {
+            traffic.share(share.rank(), share.members());
+        }
+    }
+
     public RegistryTransport(Vertx vertx, FerryConfig config, ObjectMapper json, OutboundGuard outbound) {
         this.vertx = vertx;
         this.outbound = outbound;

@@ -43,6 +43,10 @@ final class TrafficRules {
         final TokenBucket bucket;
         final Integer floor;
         final long maxWaitNanos;
+        /** The configured (cluster-wide) values; a replica's share of them is in permits and bucket. */
+        final int concurrent;
+        final double perSecond;
+        final int burst;
         volatile long pausedUntil;
         /** Requests waiting for a token, in order; a timer is pending for the head when pumpScheduled. */
         final java.util.ArrayDeque<Promise<Void>> pacing = new java.util.ArrayDeque<>();
@@ -62,6 +66,9 @@ final class TrafficRules {
             } else {
                 this.bucket = null;
             }
+            this.concurrent = permits == null ? 0 : permits.limit();
+            this.perSecond = s.requestsPerSecond().orElse(0);
+            this.burst = s.requestBurst();
             this.floor = s.rateLimitFloor().isPresent() ? s.rateLimitFloor().getAsInt() : null;
             this.maxWaitNanos = s.rateLimitMaxWait().toNanos();
             this.pausedUntil = now;
@@ -227,6 +234,39 @@ final class TrafficRules {
             return s < 0 ? null : s;
         } catch (NumberFormatException e) {
             return null;
+        }
+    }
+
+    /**
+     * Takes this replica's share of every registry's concurrency and rate: {@link dev.ferry.limit.ClusterShare#of} of
+     * {@code max-concurrent-requests} and {@code request-burst}, and {@code requests-per-second / members}, so the
+     * replicas of one store together stay within what is configured. Called when the live replicas change.
+     */
+    void share(int rank, int members) {
+        long now = clock.getAsLong();
+        for (Host h : hosts.values()) {
+            if (h.permits != null) {
+                h.permits.setLimit(dev.ferry.limit.ClusterShare.of(h.concurrent, rank, members));
+            }
+            if (h.bucket != null) {
+                h.bucket.setRate(h.perSecond / members, dev.ferry.limit.ClusterShare.of(h.burst, rank, members), now);
+            }
+        }
+        if (!hosts.isEmpty()) {
+            StringBuilder what = new StringBuilder();
+            for (Host h : hosts.values()) {
+                if (h.permits != null || h.bucket != null) {
+                    what.append(what.length() == 0 ? "" : "; ").append(h.name).append(':');
+                    if (h.permits != null) {
+                        what.append(" max-concurrent-requests ").append(h.permits.limit()).append(" of ").append(h.concurrent);
+                    }
+                    if (h.bucket != null) {
+                        what.append(String.format(java.util.Locale.ROOT, " requests-per-second %.3f of %s",
+                                h.perSecond / members, h.perSecond));
+                    }
+                }
+            }
+            Log.infof("traffic rules: this replica is %d of %d live replicas; its share: %s", rank + 1, members, what);
         }
     }
 
