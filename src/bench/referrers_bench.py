@@ -392,6 +392,9 @@ if __name__ == "__main__":
             if p.poll() is None:
                 p.terminate() if JFR and p.args[0] == "java" else p.kill()
                 p.wait()
+        if os.path.isdir(os.path.join(work, "gnupg")):  # the gpg-agent gpg started for the signing key
+            subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=dict(os.environ, GNUPGHOME=os.path.join(work, "gnupg")),
+                           capture_output=True)
         if os.environ.get("KEEP") != "1":
             shutil.rmtree(work, ignore_errors=True)
         else:
