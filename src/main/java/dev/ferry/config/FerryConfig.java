@@ -368,7 +368,15 @@ public interface FerryConfig {
             List<String> subjects();
 
             /** registry/repository globs, e.g. {@code registry.example.com/team/*} ({@code *} also crosses {@code /}). */
-            List<String> repositories();
+            Optional<List<String>> repositories();
+
+            /**
+             * Server-side locations this rule grants, as case-sensitive globs ({@code *} also crosses {@code /}): the
+             * resolved absolute path of an {@code oci:}, {@code oci-archive:}, {@code dir:} or {@code docker-archive:}
+             * location (e.g. {@code /srv/images/team-a/*}), or {@code docker-daemon:NAME:TAG} for the daemon
+             * (e.g. {@code docker-daemon:team-a/*}). A rule needs repositories, paths or both.
+             */
+            Optional<List<String>> paths();
 
             /** Any of read, write, delete. */
             List<String> actions();

@@ -16,6 +16,15 @@ final class Globs {
         return Pattern.compile(re.toString());
     }
 
+    /** The same, but case-sensitive: for file paths, where {@code /srv/A} and {@code /srv/a} are different places. */
+    static Pattern compileExact(String glob) {
+        StringBuilder re = new StringBuilder();
+        for (char c : glob.trim().toCharArray()) {
+            re.append(c == '*' ? ".*" : Pattern.quote(String.valueOf(c)));
+        }
+        return Pattern.compile(re.toString());
+    }
+
     static boolean isGlob(String s) {
         return s.contains("*");
     }

@@ -8,6 +8,8 @@ import dev.ferry.registry.AccessOptions;
 import dev.ferry.registry.RegistryAccess;
 import dev.ferry.registry.RegistryAccessFactory;
 import dev.ferry.registry.RegistryClient;
+import dev.ferry.security.AccessPolicy;
+import dev.ferry.security.Action;
 import dev.ferry.transfer.BlobFlights;
 import dev.ferry.transfer.ImageDestination;
 import dev.ferry.transfer.ImageSource;
@@ -36,10 +38,12 @@ public class Transports {
     private final LocalFiles files;
     private final Vertx vertx;
     private final Daemons daemons;
+    private final AccessPolicy policy;
 
     public Transports(RegistryAccessFactory access, RegistryClient registry, BlobFlights flights, StorageRoots roots,
-                      FerryConfig config, Vertx vertx, Daemons daemons) {
+                      FerryConfig config, Vertx vertx, Daemons daemons, AccessPolicy policy) {
         this.daemons = daemons;
+        this.policy = policy;
         this.access = access;
         this.registry = registry;
         this.flights = flights;
@@ -74,22 +78,23 @@ public class Transports {
         String name = location.transportName();
         int limit = config.limits().manifestBytes();
         if (location instanceof ImageLocation.OciLayout o) {
-            Path dir = roots.confine(field, "oci", o.path());
+            Path dir = confine(field, "oci", o.path(), Action.READ);
             return () -> new OciLayoutSource(Entries.directory(dir, files, roots), o.reference(), name, limit);
         }
         if (location instanceof ImageLocation.OciArchive o) {
-            Path file = roots.confine(field, "oci-archive", o.path());
+            Path file = confine(field, "oci-archive", o.path(), Action.READ);
             return () -> new OciLayoutSource(Entries.tar(file, name, files, vertx), o.reference(), name, limit);
         }
         if (location instanceof ImageLocation.Dir d) {
-            Path dir = roots.confine(field, "dir", d.path());
+            Path dir = confine(field, "dir", d.path(), Action.READ);
             return () -> new DirSource(dir, name, files, roots, limit);
         }
         if (location instanceof ImageLocation.DockerArchive d) {
-            Path file = roots.confine(field, "docker-archive", d.path());
+            Path file = confine(field, "docker-archive", d.path(), Action.READ);
             return () -> new DockerArchiveSource(Entries.tar(file, name, files, vertx), d.name(), d.index(), name, limit);
         }
         if (location instanceof ImageLocation.DockerDaemon d) {
+            policy.checkLocal(field, name, name, Action.READ);
             return daemons.source(field, d);
         }
         throw unsupported(field, location);
@@ -105,20 +110,20 @@ public class Transports {
         }
         String name = location.transportName();
         if (location instanceof ImageLocation.OciLayout o) {
-            Path dir = roots.confine(field, "oci", o.path());
+            Path dir = confine(field, "oci", o.path(), Action.WRITE);
             return () -> Future.succeededFuture(new OciLayoutDestination(dir, o.reference(), name, files, roots,
                     config.limits().manifestBytes()));
         }
         if (location instanceof ImageLocation.Dir d) {
-            Path dir = roots.confine(field, "dir", d.path());
+            Path dir = confine(field, "dir", d.path(), Action.WRITE);
             return () -> Future.succeededFuture(new DirDestination(dir, name, files, roots));
         }
         if (location instanceof ImageLocation.OciArchive o) {
-            Path file = roots.confine(field, "oci-archive", o.path());
+            Path file = confine(field, "oci-archive", o.path(), Action.WRITE);
             return () -> tarFile(file, TarDestination.Format.OCI, o.reference(), List.of(), name);
         }
         if (location instanceof ImageLocation.DockerArchive d) {
-            Path file = roots.confine(field, "docker-archive", d.path());
+            Path file = confine(field, "docker-archive", d.path(), Action.WRITE);
             if (d.index() != null) {
                 throw FerryException.invalidField(field, "@N names an image to read; to write, give NAME:TAG or nothing");
             }
@@ -126,9 +131,17 @@ public class Transports {
             return () -> tarFile(file, TarDestination.Format.DOCKER, null, tags, name);
         }
         if (location instanceof ImageLocation.DockerDaemon d) {
+            policy.checkLocal(field, name, name, Action.WRITE);
             return daemons.destination(field, d);
         }
         throw unsupported(field, location);
+    }
+
+    /** Confined to the storage roots, then (secured mode) granted by a rule's paths, before any file is touched. */
+    private Path confine(String field, String transport, String path, Action action) {
+        Path confined = roots.confine(field, transport, path);
+        policy.checkLocal(field, transport + ":" + path, confined.toString(), action);
+        return confined;
     }
 
     /** docker-archive's RepoTags: the name given, else the source's registry name (what docker/podman load tag). */

@@ -27,6 +27,9 @@ public class SecuredProfile implements QuarkusTestProfile {
     static final String ISSUER = "https://server.example.com";
     static final String AUDIENCE = "ferry";
     static final String LOG = "target/secured-mode-test.log";
+    /** The storage root of secured mode's tests; team-a's rule grants only its team-a folder (SecuredLocalPathsTest). */
+    static final java.nio.file.Path ROOT = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
+            "ferry-secured-roots-" + ProcessHandle.current().pid());
 
     /** A scripted peer whose answers each test sets; listed exactly, so loopback is allowed for it. */
     static final class Peer {
@@ -89,6 +92,11 @@ public class SecuredProfile implements QuarkusTestProfile {
                 Map.entry("ferry.security.rules.team-a.subjects", "team-a"),
                 Map.entry("ferry.security.rules.team-a.repositories", "*/team-a/*"),
                 Map.entry("ferry.security.rules.team-a.actions", "read,write"),
+                Map.entry("ferry.security.rules.team-a.paths", ROOT + "/team-a/*,docker-daemon:team-a/*"),
+                Map.entry("ferry.security.rules.readers-files.subjects", "ferry-viewer,ferry-operator"),
+                Map.entry("ferry.security.rules.readers-files.paths", ROOT + "/public/*"),
+                Map.entry("ferry.security.rules.readers-files.actions", "read"),
+                Map.entry("ferry.storage.roots", ROOT.toString()),
                 Map.entry("ferry.security.rules.admins.subjects", "ferry-admin"),
                 Map.entry("ferry.security.rules.admins.repositories", "*"),
                 Map.entry("ferry.security.rules.admins.actions", "read,write,delete"),
