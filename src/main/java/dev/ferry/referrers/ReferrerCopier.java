@@ -26,18 +26,22 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Copies what is attached to an image after the image ({@link AfterImagePush}, order 100): for each manifest the copy
- * put at the destination (the top one, and each platform image of an index), its referrers and cosign tags as
+ * Copies what is attached to an image with the image ({@link AfterImagePush}, order 100): for each manifest the copy
+ * puts at the destination (the top one, and each platform image of an index), its referrers and cosign tags as
  * {@link ReferrerDiscovery} finds them at the source.
  * <p>
- * Per artifact, cheapest first: the destination already has it (a HEAD by digest, or its cosign tag already points at
- * that digest) → {@code exists}; else its blobs (HEAD, mount within one registry, else streamed and verified), for an
- * index its child manifests by digest, then the manifest itself, by its exact bytes: a referrer by its digest, a
- * cosign tag under its tag (a different manifest under that tag at the destination is replaced: the source is what is
- * promoted). A registry that answers a referrer's push with {@code OCI-Subject} indexes it itself; otherwise Ferry
- * maintains the destination's {@code sha256-<hex>} fallback index: what is there is kept, exactly, and the missing
- * descriptors appended (two copies updating the same fallback tag at the same moment can lose one's entry: the
- * registry API has no conditional write; a later copy adds it again).
+ * In two phases, so that a promotion waits for little more than its own image. Early ({@link #start}: once the
+ * signature gate admitted the source, while the image's blobs are copied): discovery at the source, each artifact's
+ * manifest read, a HEAD at the destination (already there by digest, or its cosign tag already points at that
+ * digest → {@code exists}, nothing more), else its blobs (a HEAD for one over {@link #SMALL_BLOB}, mount within one
+ * registry, else streamed and verified; for an index its children's blobs), and the destination's {@code sha256-<hex>} fallback index read
+ * ahead. No manifest is written early. After the image's manifests ({@link Started#afterPush}): each artifact's
+ * manifest by its exact bytes (an index's children first): a referrer by its digest, a cosign tag under its tag (a
+ * different manifest under that tag at the destination is replaced: the source is what is promoted); then the events.
+ * A registry that answers a referrer's push with {@code OCI-Subject} indexes it itself; otherwise Ferry maintains the
+ * destination's fallback index: what is there is kept, exactly, and the missing descriptors appended (two copies
+ * updating the same fallback tag at the same moment can lose one's entry: the registry API has no conditional write;
+ * a later copy adds it again).
  * <p>
  * Where it skips (with one {@code referrer} event saying why): a source or destination that is not a registry
  * (oci:, dir:, archives: skopeo does not carry attachments there either), and a copy that changed digests (an OCI
@@ -63,78 +67,206 @@ public class ReferrerCopier implements AfterImagePush {
         return 100;
     }
 
+    /**
+     * One artifact after the early phase: its manifest read, and either already at the destination, or its blobs (and
+     * an index's children's blobs) there, the manifest (and children) still to write; or the reason it failed.
+     */
+    private record Prepared(Found found, ManifestResult manifest, Manifest parsed, boolean exists,
+                            List<ManifestResult> children, String failure) {
+        static Prepared failed(Found f, String why) {
+            return new Prepared(f, null, null, false, List.of(), why);
+        }
+    }
+
+    /** One subject after the early phase: what is attached (or why listing failed), and its fallback index read ahead. */
+    private record Subject(Digest digest, String listingFailure, List<Prepared> artifacts, Future<ManifestResult> index) {
+    }
+
+    /** When early work starts nothing new: the copy was cancelled, or failed ({@link Started#abandon}). */
+    private record Stop(Cancellation cancellation, java.util.concurrent.atomic.AtomicBoolean abandoned) {
+        boolean now() {
+            return cancellation.isCancelled() || abandoned.get();
+        }
+    }
+
     /** One artifact's outcome, before the fallback index decides how a copied referrer was indexed. */
     private record Done(Found found, String status, String ociSubject, Manifest manifest, String failure) {
     }
 
     @Override
     public Future<Void> imagePushed(PushedImage image, CopyListener listener, Cancellation cancellation) {
+        return start(image, listener, cancellation).afterPush();
+    }
+
+    @Override
+    public Started start(PushedImage image, CopyListener listener, Cancellation cancellation) {
         if (!image.options().referrers().enabled()) {
-            return Future.succeededFuture();
+            return Future::succeededFuture;
         }
         Digest top = image.pushed().get(0);
         if (!(image.source() instanceof RegistrySource src) || !(image.destination() instanceof RegistryDestination dst)) {
-            listener.attachment(new Attachment(top, null, null, null, null, null, "skipped",
-                    "attached artifacts travel between registries only"));
-            return Future.succeededFuture();
+            return skipped(listener, top, "attached artifacts travel between registries only");
         }
         if (image.digestsChanged()) {
-            listener.attachment(new Attachment(top, null, null, null, null, null, "skipped",
-                    "the copy changed digests, so the artifacts attached to the source's digests name nothing here"));
-            return Future.succeededFuture();
+            return skipped(listener, top, "the copy changed digests, so the artifacts attached to the source's digests name nothing here");
         }
-        List<Future<List<Found>>> found = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean abandoned = new java.util.concurrent.atomic.AtomicBoolean();
+        Stop stop = new Stop(cancellation, abandoned);
         java.util.Set<String> listed = image.options().referrers().sourceTags();
         Future<java.util.Set<String>> tags = listed != null ? Future.succeededFuture(listed)
                 : discovery.tags(src.access(), src.reference());
+        List<Future<Subject>> subjects = new ArrayList<>();
         for (Digest subject : image.pushed()) {
-            found.add(discovery.attachedTo(src.access(), src.reference(), subject, image.options().referrers(), tags));
+            subjects.add(discovery.attachedTo(src.access(), src.reference(), subject, image.options().referrers(), tags)
+                    .transform(ar -> {
+                        if (ar.failed()) {
+                            return ar.cause() instanceof Cancellation.CancelledException ? Future.failedFuture(ar.cause())
+                                    : Future.succeededFuture(new Subject(subject, "listing what is attached to " + subject
+                                    + " failed: " + ar.cause().getMessage(), List.of(), null));
+                        }
+                        return prepareSubject(src, dst, subject, ar.result(), stop);
+                    }));
         }
-        List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
-        return Future.join(new ArrayList<>(found)).transform(ignored -> {
-            List<Future<Void>> subjects = new ArrayList<>();
-            for (int i = 0; i < found.size(); i++) {
-                Digest subject = image.pushed().get(i);
-                Future<List<Found>> f = found.get(i);
+        Future<List<Subject>> early = Future.join(new ArrayList<>(subjects)).transform(ignored -> {
+            List<Subject> out = new ArrayList<>();
+            for (Future<Subject> f : subjects) {
                 if (f.failed()) {
-                    if (f.cause() instanceof Cancellation.CancelledException) {
-                        return Future.failedFuture(f.cause());
-                    }
-                    String why = "listing what is attached to " + subject + " failed: " + f.cause().getMessage();
-                    failures.add(why);
-                    listener.attachment(new Attachment(subject, null, null, null, null, null, "failed", why));
-                    continue;
+                    return Future.failedFuture(f.cause());
                 }
-                subjects.add(copySubject(src, dst, subject, f.result(), listener, cancellation, failures));
+                out.add(f.result());
             }
-            return Future.join(new ArrayList<>(subjects)).transform(all -> {
-                for (Future<Void> one : subjects) {
-                    if (one.failed()) {
-                        return Future.<Void>failedFuture(one.cause());
+            return Future.succeededFuture(out);
+        });
+        return new Started() {
+            @Override
+            public Future<Void> afterPush() {
+                return early.compose(prepared -> finish(dst, prepared, listener, cancellation));
+            }
+
+            @Override
+            public void abandon() {
+                abandoned.set(true);
+            }
+
+            @Override
+            public Future<Void> settled() {
+                return early.transform(ar -> {
+                    List<Future<?>> reads = new ArrayList<>();
+                    if (ar.succeeded()) {
+                        ar.result().stream().filter(s -> s.index() != null).forEach(s -> reads.add(s.index()));
                     }
-                }
-                return Future.<Void>succeededFuture();
-            });
-        }).compose(v -> failures.isEmpty() ? Future.<Void>succeededFuture()
-                : Future.failedFuture(new FerryException(ProblemType.REFERRERS_INCOMPLETE, "the image is at "
-                        + dst.describe() + ", but " + failures.size() + " of its attached artifacts could not be copied: "
-                        + failures.get(0))));
+                    return Future.join(reads).<Void>mapEmpty().otherwiseEmpty();
+                });
+            }
+        };
     }
 
-    /** Every artifact of one subject, one after the other; then the fallback index if the destination needs one. */
-    private Future<Void> copySubject(RegistrySource src, RegistryDestination dst, Digest subject, List<Found> found,
-                                     CopyListener listener, Cancellation cancellation, List<String> failures) {
-        Done[] slots = new Done[found.size()];
+    private static Started skipped(CopyListener listener, Digest top, String why) {
+        return () -> {
+            listener.attachment(new Attachment(top, null, null, null, null, null, "skipped", why));
+            return Future.succeededFuture();
+        };
+    }
+
+    /**
+     * The early phase of one subject: every artifact prepared (at most {@link #PARALLEL_ARTIFACTS} at once), and its
+     * destination fallback index read ahead when a referrer (not a cosign tag) travels and the destination is not known
+     * to index referrers itself.
+     */
+    private Future<Subject> prepareSubject(RegistrySource src, RegistryDestination dst, Digest subject, List<Found> found,
+                                           Stop stop) {
+        Future<ManifestResult> index = null;
+        if (found.stream().anyMatch(f -> !f.cosignTag()) && !discovery.knownToIndexBySubject(dst.access().registry())) {
+            index = ReferrerDiscovery.absentAsNull(registry.manifestGet(dst.access(), fallbackTag(dst, subject)));
+        }
+        Future<ManifestResult> readAhead = index;
+        Prepared[] slots = new Prepared[found.size()];
         List<java.util.function.Supplier<Future<?>>> tasks = new ArrayList<>();
         for (int i = 0; i < found.size(); i++) {
             Found f = found.get(i);
             int slot = i;
-            tasks.add(() -> cancelled(cancellation) ? Future.failedFuture(new Cancellation.CancelledException())
-                    : copyOne(src, dst, f, cancellation).transform(ar -> {
+            tasks.add(() -> stop.now() ? Future.failedFuture(new Cancellation.CancelledException())
+                    : prepareOne(src, dst, f, stop).transform(ar -> {
                         if (ar.failed() && ar.cause() instanceof Cancellation.CancelledException) {
                             return Future.failedFuture(ar.cause());
                         }
-                        slots[slot] = ar.succeeded() ? ar.result() : new Done(f, "failed", null, null, ar.cause().getMessage());
+                        slots[slot] = ar.succeeded() ? ar.result() : Prepared.failed(f, ar.cause().getMessage());
+                        return Future.succeededFuture();
+                    }));
+        }
+        return dev.ferry.transfer.BoundedParallel.run(tasks, PARALLEL_ARTIFACTS)
+                .map(v -> new Subject(subject, null, java.util.Arrays.asList(slots), readAhead));
+    }
+
+    /** One artifact, early: its manifest read; there already → exists; else its blobs (an index's children's too). */
+    private Future<Prepared> prepareOne(RegistrySource src, RegistryDestination dst, Found f, Stop stop) {
+        Future<ManifestResult> read = f.manifest() != null ? Future.succeededFuture(f.manifest())
+                : registry.manifestGet(src.access(), src.reference().withTag(null).withDigest(f.digest()));
+        return read.compose(m -> {
+            Manifest parsed = m.parse(src.describe() + "@" + m.digest());
+            return registry.manifestHead(dst.access(), destination(dst, f)).compose(head -> {
+                if (head != null && head.digest().equals(m.digest())) {
+                    return Future.succeededFuture(new Prepared(f, m, parsed, true, List.of(), null));
+                }
+                return content(src, dst, parsed, stop).map(children -> new Prepared(f, m, parsed, false, children, null));
+            });
+        });
+    }
+
+    private static ImageReference destination(RegistryDestination dst, Found f) {
+        return f.cosignTag() ? dst.reference().withDigest(null).withTag(f.tag())
+                : dst.reference().withTag(null).withDigest(f.digest());
+    }
+
+    private static ImageReference fallbackTag(RegistryDestination dst, Digest subject) {
+        return dst.reference().withDigest(null).withTag(FallbackTags.indexTag(subject));
+    }
+
+    /** After the image's manifests: every subject's artifacts written and reported; failures counted into one error. */
+    private Future<Void> finish(RegistryDestination dst, List<Subject> subjects, CopyListener listener, Cancellation cancellation) {
+        List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Future<Void>> all = new ArrayList<>();
+        for (Subject s : subjects) {
+            if (s.listingFailure() != null) {
+                failures.add(s.listingFailure());
+                listener.attachment(new Attachment(s.digest(), null, null, null, null, null, "failed", s.listingFailure()));
+                continue;
+            }
+            all.add(finishSubject(dst, s, listener, cancellation, failures));
+        }
+        return Future.join(new ArrayList<>(all)).transform(ignored -> {
+            for (Future<Void> one : all) {
+                if (one.failed()) {
+                    return Future.<Void>failedFuture(one.cause());
+                }
+            }
+            return failures.isEmpty() ? Future.<Void>succeededFuture()
+                    : Future.failedFuture(new FerryException(ProblemType.REFERRERS_INCOMPLETE, "the image is at "
+                    + dst.describe() + ", but " + failures.size() + " of its attached artifacts could not be copied: "
+                    + failures.get(0)));
+        });
+    }
+
+    /** One subject's manifests (at most {@link #PARALLEL_ARTIFACTS} at once), then its fallback index, then its events. */
+    private Future<Void> finishSubject(RegistryDestination dst, Subject subject, CopyListener listener, Cancellation cancellation,
+                                       List<String> failures) {
+        List<Prepared> prepared = subject.artifacts();
+        Done[] slots = new Done[prepared.size()];
+        List<java.util.function.Supplier<Future<?>>> tasks = new ArrayList<>();
+        for (int i = 0; i < prepared.size(); i++) {
+            Prepared p = prepared.get(i);
+            int slot = i;
+            if (p.failure() != null || p.exists()) {
+                slots[slot] = p.failure() != null ? new Done(p.found(), "failed", null, null, p.failure())
+                        : new Done(p.found(), "exists", null, p.parsed(), null);
+                continue;
+            }
+            tasks.add(() -> cancelled(cancellation) ? Future.failedFuture(new Cancellation.CancelledException())
+                    : write(dst, p).transform(ar -> {
+                        if (ar.failed() && ar.cause() instanceof Cancellation.CancelledException) {
+                            return Future.failedFuture(ar.cause());
+                        }
+                        slots[slot] = ar.succeeded() ? ar.result() : new Done(p.found(), "failed", null, null, ar.cause().getMessage());
                         return Future.succeededFuture();
                     }));
         }
@@ -144,7 +276,11 @@ public class ReferrerCopier implements AfterImagePush {
             return indexFallback(dst, subject, done);
         }).transform(ar -> {
             String indexed = ar.succeeded() ? ar.result() : null;
+            Digest digest = subject.digest();
             for (Done d : done) {
+                if (d == null) {
+                    continue; // cancelled before this one was written
+                }
                 Found f = d.found();
                 String detail;
                 String status = d.status();
@@ -157,14 +293,14 @@ public class ReferrerCopier implements AfterImagePush {
                     detail = "subject";
                 } else if (ar.failed()) {
                     status = "failed";
-                    detail = "updating the fallback tag " + FallbackTags.indexTag(subject) + " failed: " + ar.cause().getMessage();
+                    detail = "updating the fallback tag " + FallbackTags.indexTag(digest) + " failed: " + ar.cause().getMessage();
                     failures.add(f.digest() + ": " + detail);
                 } else {
                     detail = indexed;
                 }
                 String artifactType = f.artifactType() != null || d.manifest() == null ? f.artifactType()
                         : FallbackTags.artifactType(d.manifest());
-                listener.attachment(new Attachment(subject, f.digest(), f.mediaType(), artifactType, f.via(), f.tag(),
+                listener.attachment(new Attachment(digest, f.digest(), f.mediaType(), artifactType, f.via(), f.tag(),
                         status, detail));
             }
             if (ar.failed() && ar.cause() instanceof Cancellation.CancelledException) {
@@ -178,30 +314,33 @@ public class ReferrerCopier implements AfterImagePush {
         return c.isCancelled();
     }
 
-    /** One artifact: skipped when there, else its blobs (and children), then its manifest. */
-    private Future<Done> copyOne(RegistrySource src, RegistryDestination dst, Found f, Cancellation cancellation) {
-        ImageReference to = f.cosignTag() ? dst.reference().withDigest(null).withTag(f.tag())
-                : dst.reference().withTag(null).withDigest(f.digest());
-        Future<ManifestResult> read = f.manifest() != null ? Future.succeededFuture(f.manifest())
-                : registry.manifestGet(src.access(), src.reference().withTag(null).withDigest(f.digest()));
-        return read.compose(m -> {
-            Manifest parsed = m.parse(src.describe() + "@" + m.digest());
-            return registry.manifestHead(dst.access(), to).compose(head -> {
-                if (head != null && head.digest().equals(m.digest())) {
-                    return Future.succeededFuture(new Done(f, "exists", null, parsed, null));
-                }
-                return content(src, dst, parsed, cancellation)
-                        .compose(v -> registry.manifestPutAnswered(dst.access(), to, parsed.mediaType().value(), m.raw()))
-                        .map(put -> new Done(f, "copied", put.ociSubject(), parsed, null));
-            });
-        });
+    /** One prepared artifact's manifests: an index's children by digest, then the manifest itself, exact bytes. */
+    private Future<Done> write(RegistryDestination dst, Prepared p) {
+        Future<Void> children = Future.succeededFuture();
+        for (ManifestResult child : p.children()) {
+            ImageReference childRef = dst.reference().withTag(null).withDigest(child.digest());
+            children = children.compose(v -> registry.manifestPut(dst.access(), childRef, child.contentType(), child.raw()).mapEmpty());
+        }
+        return children.compose(v -> registry.manifestPutAnswered(dst.access(), destination(dst, p.found()),
+                        p.parsed().mediaType().value(), p.manifest().raw()))
+                .map(put -> {
+                    if (put.ociSubject() != null) {
+                        discovery.rememberIndexesBySubject(dst.access().registry());
+                    }
+                    return new Done(p.found(), "copied", put.ociSubject(), p.parsed(), null);
+                });
     }
 
-    /** The blobs of an image manifest, or an index's children (blobs, then the child by digest). */
-    private Future<Void> content(RegistrySource src, RegistryDestination dst, Manifest m, Cancellation cancellation) {
+    /**
+     * The blobs of an image manifest, or of an index's children (each child read and checked, its blobs copied): the
+     * children, to be written later by their exact bytes.
+     */
+    private Future<List<ManifestResult>> content(RegistrySource src, RegistryDestination dst, Manifest m,
+                                                 Stop stop) {
         if (m instanceof ImageManifest image) {
-            return blobs(src, dst, image, cancellation);
+            return blobs(src, dst, image, stop).map(v -> List.<ManifestResult>of());
         }
+        List<ManifestResult> children = new ArrayList<>();
         Future<Void> chain = Future.succeededFuture();
         for (Descriptor child : ((ImageIndex) m).manifests()) {
             chain = chain.compose(v -> registry.manifestGet(src.access(), src.reference().withTag(null).withDigest(child.digest()))
@@ -211,16 +350,14 @@ public class ReferrerCopier implements AfterImagePush {
                             return Future.failedFuture(new FerryException(ProblemType.UNSUPPORTED_MANIFEST,
                                     "attached artifact " + m.digest() + ": nested indexes are not supported"));
                         }
-                        ImageReference childRef = dst.reference().withTag(null).withDigest(child.digest());
-                        return blobs(src, dst, ci, cancellation)
-                                .compose(v2 -> registry.manifestPut(dst.access(), childRef, ci.mediaType().value(), cm.raw()))
-                                .<Void>mapEmpty();
+                        children.add(new ManifestResult(cm.raw(), ci.mediaType().value(), cm.digest()));
+                        return blobs(src, dst, ci, stop);
                     }));
         }
-        return chain;
+        return chain.map(v -> children);
     }
 
-    private Future<Void> blobs(RegistrySource src, RegistryDestination dst, ImageManifest image, Cancellation cancellation) {
+    private Future<Void> blobs(RegistrySource src, RegistryDestination dst, ImageManifest image, Stop stop) {
         List<Descriptor> all = new ArrayList<>();
         all.add(image.config());
         all.addAll(image.layers());
@@ -230,16 +367,26 @@ public class ReferrerCopier implements AfterImagePush {
             if (blob.mediaType().isForeignLayer() || !distinct.add(blob.digest())) {
                 continue;
             }
-            tasks.add(() -> cancelled(cancellation) ? Future.failedFuture(new Cancellation.CancelledException())
-                    : blob(src, dst, blob, cancellation));
+            tasks.add(() -> stop.now() ? Future.failedFuture(new Cancellation.CancelledException())
+                    : blob(src, dst, blob, stop));
         }
         return dev.ferry.transfer.BoundedParallel.run(tasks, PARALLEL_ARTIFACTS);
     }
 
-    /** Present → nothing; same registry → mount; else streamed, verified as it passes. */
-    private Future<Void> blob(RegistrySource src, RegistryDestination dst, Descriptor blob, Cancellation cancellation) {
+    /**
+     * Blobs up to this size are not asked for (HEAD) at the destination before they are written: they are only written
+     * for an artifact whose manifest the destination does not have, and then they are almost never there either;
+     * writing one that is there anyway costs about what the HEAD would (one request), while asking first costs a round
+     * trip for every one that is not.
+     */
+    static final long SMALL_BLOB = 256 * 1024;
+
+    /** Present → nothing (asked only for a blob over {@link #SMALL_BLOB}); same registry → mount; else streamed, verified as it passes. */
+    private Future<Void> blob(RegistrySource src, RegistryDestination dst, Descriptor blob, Stop stop) {
         RegistryAccess to = dst.access();
-        return registry.blobHead(to, dst.reference(), blob.digest()).compose(there -> {
+        Future<Boolean> present = blob.size() >= 0 && blob.size() <= SMALL_BLOB ? Future.succeededFuture(false)
+                : registry.blobHead(to, dst.reference(), blob.digest());
+        return present.compose(there -> {
             if (there) {
                 return Future.succeededFuture();
             }
@@ -249,7 +396,7 @@ public class ReferrerCopier implements AfterImagePush {
                     ? registry.blobMount(to, dst.reference(), blob.digest(), src.reference()).otherwise(false)
                     : Future.succeededFuture(false);
             return mounted.compose(m -> m ? Future.<Void>succeededFuture()
-                    : registry.blobCopyStream(src.access(), src.reference(), to, dst.reference(), blob, watch(cancellation))
+                    : registry.blobCopyStream(src.access(), src.reference(), to, dst.reference(), blob, watch(stop.cancellation()))
                     .<Void>mapEmpty());
         });
     }
@@ -269,26 +416,29 @@ public class ReferrerCopier implements AfterImagePush {
 
     /**
      * Keeps the destination's fallback index in step when a referrer was written without the registry indexing it
-     * ({@code OCI-Subject} absent). Succeeds with {@code index-tag} when the tag was written, {@code indexed} when
-     * it already listed everything, or null when nothing needed it.
+     * ({@code OCI-Subject} absent), from the index read ahead (else read now). Succeeds with {@code index-tag} when the
+     * tag was written or already listed everything, {@code subject} when the destination has the API, or null when
+     * nothing needed it.
      */
-    private Future<String> indexFallback(RegistryDestination dst, Digest subject, List<Done> done) {
-        List<Done> referrers = done.stream().filter(d -> !d.found().cosignTag() && !"failed".equals(d.status())).toList();
+    private Future<String> indexFallback(RegistryDestination dst, Subject subject, List<Done> done) {
+        List<Done> referrers = done.stream().filter(d -> d != null && !d.found().cosignTag() && !"failed".equals(d.status())).toList();
         if (referrers.isEmpty() || referrers.stream().anyMatch(d -> d.ociSubject() != null)) {
             return Future.succeededFuture(null);
         }
         boolean anyPushed = referrers.stream().anyMatch(d -> "copied".equals(d.status()));
-        ImageReference tag = dst.reference().withDigest(null).withTag(FallbackTags.indexTag(subject));
+        ImageReference tag = fallbackTag(dst, subject.digest());
         List<ObjectNode> descriptors = referrers.stream().map(d -> FallbackTags.descriptor(d.manifest(),
                 d.found().artifactType() != null ? d.found().artifactType() : FallbackTags.artifactType(d.manifest()))).toList();
-        return ReferrerDiscovery.absentAsNull(registry.manifestGet(dst.access(), tag)).compose(existing -> {
+        Future<ManifestResult> read = subject.index() != null ? subject.index()
+                : ReferrerDiscovery.absentAsNull(registry.manifestGet(dst.access(), tag));
+        return read.compose(existing -> {
             byte[] merged = FallbackTags.merge(existing == null ? null : existing.raw(), descriptors);
             if (merged == null) {
                 return Future.succeededFuture("index-tag");
             }
             // every referrer was already there: only a destination without the API needs the tag
             Future<Boolean> needed = anyPushed ? Future.succeededFuture(true)
-                    : registry.referrersGet(dst.access(), dst.reference(), subject, null).map(api -> api == null);
+                    : registry.referrersGet(dst.access(), dst.reference(), subject.digest(), null).map(api -> api == null);
             return needed.compose(need -> !need ? Future.succeededFuture("subject")
                     : registry.manifestPut(dst.access(), tag, MediaType.OCI_INDEX.value(), merged).map("index-tag"));
         });

@@ -39,6 +39,22 @@ public class ReferrerDiscovery {
         this.clock = clock;
     }
 
+    private final java.util.Map<String, java.time.Instant> indexingBySubject = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * A destination answered a referrer's push with {@code OCI-Subject}: it indexes referrers itself, so a copy there
+     * does not read its fallback index ahead (remembered as long as an absent API).
+     */
+    void rememberIndexesBySubject(String registryHost) {
+        indexingBySubject.put(registryHost, clock.instant().plus(API_ABSENCE_TTL));
+    }
+
+    /** Whether {@code registryHost} recently answered a referrer's push with {@code OCI-Subject}. */
+    boolean knownToIndexBySubject(String registryHost) {
+        java.time.Instant until = indexingBySubject.get(registryHost);
+        return until != null && clock.instant().isBefore(until);
+    }
+
     private boolean knownWithoutApi(String registryHost) {
         java.time.Instant until = withoutApi.get(registryHost);
         return until != null && clock.instant().isBefore(until);

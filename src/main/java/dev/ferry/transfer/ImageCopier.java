@@ -21,9 +21,10 @@ import java.util.function.Supplier;
  * ({@link CopyPlanner}); everything after works by digest. Order: all blobs (each distinct digest once, in
  * parallel up to the configured bound when the destination allows it, cheapest path first), then child manifests
  * by digest, then the top manifest, then commit. Manifests are written byte-exact, so digests are preserved. A
- * failed blob stops the copy before any manifest is written, and the destination is aborted. After the top manifest
- * (or when the destination already pointed at it), every {@link AfterImagePush} step runs (attached artifacts, then
- * signing), before commit.
+ * failed blob stops the copy before any manifest is written, and the destination is aborted. Every
+ * {@link AfterImagePush} step starts once the signature gate admitted the source, beside the blobs (attached
+ * artifacts: discovery and their blobs), and finishes after the top manifest (or when the destination already pointed
+ * at it), in order (attached artifacts' manifests, then signing), before commit.
  */
 @ApplicationScoped
 public class ImageCopier {
@@ -238,28 +239,62 @@ public class ImageCopier {
                         return (done.index() == null ? Future.<Void>succeededFuture() : pushChildren(destination, listener, cancellation, done.images()))
                                 .compose(w -> put(destination, listener, cancellation, topManifest(done), true)
                                         .recover(t -> Future.failedFuture(planned.sparse() ? sparseRefused(t, destination, planned) : t)))
-                                .compose(d -> afterPush(pushed, listener, cancellation))
+                                .compose(d -> runSteps(pushed, listener, cancellation))
                                 .map(w -> blobs.result(done.target()).withDigestsChanged(true).withDigestChanges(rewritten.changes()));
                     });
         }
-        return signatures.admit(source, planned.top(), listener)
-                .compose(admitted -> destinationChecked ? Future.<Digest>succeededFuture(null) : destination.pointsAt())
-                .compose(current -> {
-            // A registry only holds a manifest whose blobs (and children) it has: then there is nothing to move.
+        return signatures.admit(source, planned.top(), listener).compose(admitted -> {
+            // the after-push steps start now (attached artifacts: discovery and their blobs), beside the image's blobs
             AfterImagePush.PushedImage pushed = new AfterImagePush.PushedImage(source, destination, plan, o,
                     pushedDigests(plan), changed);
-            if (target.equals(current)) {
-                CopyResult there = blobs.alreadyThere(plan.index() == null ? plan.blobs() : List.of(), target);
-                return afterPush(pushed, listener, cancellation).map(v -> there);
-            }
-            int parallel = destination.capabilities().parallelBlobs() ? o.parallelBlobs() : 1;
-            return copyBlobs(blobs, listener, plan.blobs(), parallel)
-                    .compose(v -> plan.index() == null ? Future.succeededFuture() : pushChildren(destination, listener, cancellation, plan.images()))
-                    .compose(v -> put(destination, listener, cancellation, topManifest(plan), true)
-                            .recover(t -> Future.failedFuture(planned.sparse() ? sparseRefused(t, destination, planned) : t)))
-                    .compose(d -> afterPush(pushed, listener, cancellation))
-                    .map(v -> blobs.result(target).withDigestsChanged(changed));
+            List<AfterImagePush.Started> started = start(pushed, listener, cancellation);
+            Future<Digest> pointsAt = destinationChecked ? Future.succeededFuture(null) : destination.pointsAt();
+            Future<CopyResult> copied = pointsAt.compose(current -> {
+                // A registry only holds a manifest whose blobs (and children) it has: then there is nothing to move.
+                if (target.equals(current)) {
+                    CopyResult there = blobs.alreadyThere(plan.index() == null ? plan.blobs() : List.of(), target);
+                    return afterPush(started, cancellation).map(v -> there);
+                }
+                int parallel = destination.capabilities().parallelBlobs() ? o.parallelBlobs() : 1;
+                return copyBlobs(blobs, listener, plan.blobs(), parallel)
+                        .compose(v -> plan.index() == null ? Future.succeededFuture() : pushChildren(destination, listener, cancellation, plan.images()))
+                        .compose(v -> put(destination, listener, cancellation, topManifest(plan), true)
+                                .recover(t -> Future.failedFuture(planned.sparse() ? sparseRefused(t, destination, planned) : t)))
+                        .compose(d -> afterPush(started, cancellation))
+                        .map(v -> blobs.result(target).withDigestsChanged(changed));
+            });
+            return settledThen(started, copied);
         });
+    }
+
+    /** Whatever happened, nothing a step started is still running once the copy moves on (commit or abort). */
+    private static <T> Future<T> settledThen(List<AfterImagePush.Started> started, Future<T> copied) {
+        return copied.transform(ar -> {
+            if (ar.failed()) {
+                started.forEach(AfterImagePush.Started::abandon);
+            }
+            return Future.join(started.stream().map(AfterImagePush.Started::settled).toList())
+                    .transform(settled -> ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause()));
+        });
+    }
+
+    /** Every step started and finished at once (the manifests are already there: a copy that rewrote its layers). */
+    private Future<Void> runSteps(AfterImagePush.PushedImage pushed, CopyListener listener, Cancellation cancellation) {
+        List<AfterImagePush.Started> started = start(pushed, listener, cancellation);
+        return settledThen(started, afterPush(started, cancellation));
+    }
+
+    /** Starts every {@link AfterImagePush} step's early work, in order. */
+    private List<AfterImagePush.Started> start(AfterImagePush.PushedImage pushed, CopyListener listener, Cancellation cancellation) {
+        List<AfterImagePush.Started> started = new ArrayList<>();
+        for (AfterImagePush step : afterPush) {
+            try {
+                started.add(step.start(pushed, listener, cancellation));
+            } catch (RuntimeException e) {
+                started.add(() -> Future.failedFuture(e));
+            }
+        }
+        return started;
     }
 
     private LayerRecompressor recompressor() {
@@ -300,12 +335,12 @@ public class ImageCopier {
         return out;
     }
 
-    /** The {@link AfterImagePush} steps, one after the other; the first failure ends the chain. */
-    private Future<Void> afterPush(AfterImagePush.PushedImage pushed, CopyListener listener, Cancellation cancellation) {
+    /** The started {@link AfterImagePush} steps' after-push work, one after the other; the first failure ends the chain. */
+    private Future<Void> afterPush(List<AfterImagePush.Started> started, Cancellation cancellation) {
         Future<Void> chain = Future.succeededFuture();
-        for (AfterImagePush step : afterPush) {
+        for (AfterImagePush.Started step : started) {
             chain = chain.compose(v -> cancellation.isCancelled() ? Future.failedFuture(new Cancellation.CancelledException())
-                    : step.imagePushed(pushed, listener, cancellation));
+                    : step.afterPush());
         }
         return chain;
     }

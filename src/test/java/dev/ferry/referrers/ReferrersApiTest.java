@@ -173,7 +173,7 @@ class ReferrersApiTest {
         }
     }
 
-    /** A destination with the referrers API: has every blob, takes every manifest, indexes what has a subject. */
+    /** A destination with the referrers API: has every blob (and takes uploads), takes every manifest, indexes what has a subject. */
     private static void serveDestination(HttpExchange ex, int count) throws IOException {
         String path = ex.getRequestURI().getPath();
         String method = ex.getRequestMethod();
@@ -181,6 +181,12 @@ class ReferrersApiTest {
             ScriptedPeer.send(ex, 200, "application/json", "{}".getBytes());
         } else if (method.equals("HEAD") && path.contains("/blobs/")) {
             ScriptedPeer.send(ex, 200, "application/octet-stream", new byte[0]);
+        } else if (method.equals("POST") && path.endsWith("/blobs/uploads/")) {
+            // small artifact blobs are written without a HEAD first (ReferrerCopier.SMALL_BLOB)
+            ex.getResponseHeaders().set("Location", path + "session-" + count);
+            ScriptedPeer.send(ex, 202, null, new byte[0]);
+        } else if (method.equals("PUT") && path.contains("/blobs/uploads/")) {
+            ScriptedPeer.send(ex, 201, null, new byte[0]); // the peer has read the body already
         } else if (method.equals("PUT") && path.contains("/manifests/")) {
             String ref = path.substring(path.lastIndexOf('/') + 1);
             if (ref.equals(sbom.digest()) || ref.equals(scan.digest())) {

@@ -310,6 +310,44 @@ class ReferrersTest {
         return sorted.get(sorted.size() / 2);
     }
 
+    /**
+     * The artifacts' early work (discovery, their blobs) runs beside the image's blobs, but their manifests wait for the
+     * image's: an image whose layer turns out one byte short fails, and none of its artifacts' manifests or tags, nor a
+     * fallback index, reaches the destination (transfer/AfterImagePush: no manifest before the image's).
+     */
+    @Test
+    void shouldWriteNoArtifactManifestWhenTheImageItselfFails() throws Exception {
+        TestImages.Image good = IMAGES.ociImage(1, 8192, "linux", "amd64", null);
+        com.fasterxml.jackson.databind.node.ObjectNode m = (com.fasterxml.jackson.databind.node.ObjectNode) Attached.JSON.readTree(good.manifest());
+        com.fasterxml.jackson.databind.node.ObjectNode layer = (com.fasterxml.jackson.databind.node.ObjectNode) m.get("layers").get(0);
+        layer.put("size", layer.get("size").asLong() + 1); // the registry does not check sizes; Ferry does, while streaming
+        byte[] bytes = Attached.bytes(m);
+        TestImages.Image broken = new TestImages.Image(TestImages.OCI_MANIFEST, bytes, TestImages.sha256(bytes), good.blobs(), List.of());
+        srcPusher.push("refs/broken", "v1", broken);
+        Attached.Artifact sig = Attached.cosignSignature(src + "/refs/broken", broken.digest(), "b");
+        Attached.push(srcPusher, "refs/broken", Attached.tag(broken.digest(), ".sig"), sig);
+        Attached.Artifact ref = Attached.referrer(broken, Attached.EXAMPLE_SBOM, "{\"sbom\":\"for broken\"}");
+        Attached.push(srcPusher, "refs/broken", ref.digest(), ref);
+        srcPusher.pushManifest("refs/broken", Attached.tag(broken.digest(), ""), TestImages.OCI_INDEX,
+                Attached.fallbackIndex(List.of(ref), Attached.EXAMPLE_SBOM));
+
+        String to = dest.hostPort() + "/broken/app";
+        Response r = submit("/api/v1/copy", Map.of("source", src + "/refs/broken:v1", "destination", to + ":v1"));
+        assertEquals(200, r.statusCode(), r.asString());
+        JsonNode job = Attached.JSON.readTree(r.asByteArray());
+        assertEquals("failed", job.get("state").asText(), r.asString());
+        assertEquals("urn:ferry:problem:digest-mismatch", job.at("/error/type").asText(), r.asString());
+        assertFalse(exists(to + ":v1"));
+        assertFalse(exists(to + ":" + Attached.tag(broken.digest(), ".sig")), "no cosign tag before the image");
+        assertFalse(exists(to + "@" + ref.digest()), "no referrer before the image");
+        assertFalse(exists(to + ":" + Attached.tag(broken.digest(), "")), "no fallback index before the image");
+        assertTrue(referrerEvents(job).stream().noneMatch(e -> e.get("status").asText().equals("copied")));
+
+        // what the failed copy left (blobs only) does not disturb the next promotion into that repository
+        JsonNode fixed = copied(Map.of("source", src + "/refs/app:v1", "destination", to + ":v2"));
+        assertEquals(4, referrerEvents(fixed).stream().filter(e -> e.get("status").asText().equals("copied")).count());
+    }
+
     @Test
     void shouldRefuseMalformedReferrerFields() {
         submit("/api/v1/copy", Map.of("source", src + "/refs/app:v1", "destination", dest.hostPort() + "/x/y:v1",

@@ -41,6 +41,19 @@ class CompressionTest {
     private static String reg;
     private static TestImages.Image oci;
     private static TestImages.Image docker;
+    /** Layouts and archives skopeo wrote for a test; removed after the class. */
+    private static final List<Path> WRITTEN = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    @org.junit.jupiter.api.AfterAll
+    static void removeWhatSkopeoWrote() throws IOException {
+        for (Path p : WRITTEN) {
+            if (Files.exists(p)) {
+                try (var all = Files.walk(p)) {
+                    all.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+            }
+        }
+    }
 
     @BeforeAll
     static void fixtures() {
@@ -67,6 +80,7 @@ class CompressionTest {
     /** skopeo copies {@code ref} to a new OCI layout; answers the layout's directory. */
     private static Path toLayout(String ref) {
         Path dir = Path.of("/tmp/ferry-compress-" + UUID.randomUUID());
+        WRITTEN.add(dir);
         Skopeo.Result r = Skopeo.copy("docker://" + ref, "oci:" + dir + ":1", "--src-tls-verify=false");
         assertEquals(0, r.exitCode(), "skopeo reads Ferry's result, digests verified: " + r.stderr());
         return dir;
@@ -155,6 +169,7 @@ class CompressionTest {
     @Test
     void shouldKeepTheDigestsOfAnImageSkopeoCompressedWithZstd() throws Exception {
         Path layout = Path.of("/tmp/ferry-compress-sk-" + UUID.randomUUID());
+        WRITTEN.add(layout);
         Skopeo.Result r = Skopeo.copy("docker://" + reg + "/compress/oci:v1", "oci:" + layout + ":1", "--src-tls-verify=false",
                 "--dest-compress-format", "zstd");
         assertEquals(0, r.exitCode(), r.stderr());
