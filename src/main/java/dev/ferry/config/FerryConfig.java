@@ -68,6 +68,14 @@ public interface FerryConfig {
          */
         @WithDefault("33554432")
         long uploadChunkSize();
+
+        /**
+         * How many times, per blob and run, a chunked upload whose chunk was answered 416 (or whose connection dropped
+         * during a chunk) asks the session how far it got and continues from its Range, before the blob fails
+         * (BAD-INPUT row 23). 0: fail at once.
+         */
+        @WithDefault("3")
+        int chunkResumeAttempts();
     }
 
     /** Copy, delete and sync jobs. */

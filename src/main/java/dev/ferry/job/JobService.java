@@ -65,6 +65,12 @@ public class JobService {
     private final Map<String, Job> endedNotStored = new ConcurrentHashMap<>();
     /** Claims, heartbeats and purges: one thread, so claims never race each other in this process. */
     private final ExecutorService claimer = Executors.newSingleThreadExecutor(daemon("ferry-job-claimer"));
+    /**
+     * The replica-membership heartbeat (one store transaction) runs here, not on the claimer: on a loaded machine or a
+     * slow store it delayed the lease renewals behind it until another replica took a job that was still running.
+     */
+    private final ExecutorService membershipBeat = Executors.newSingleThreadExecutor(daemon("ferry-replica-membership"));
+    private final java.util.concurrent.atomic.AtomicBoolean membershipPending = new java.util.concurrent.atomic.AtomicBoolean();
     /** Planning resumed work may talk to registries: not on the claimer. */
     private final ExecutorService starter = Executors.newCachedThreadPool(daemon("ferry-job-start"));
     private volatile boolean stopping;
@@ -74,7 +80,7 @@ public class JobService {
     /** This replica's rank among the live ones, for limits that hold across the cluster (dev.ferry.limit). */
     @jakarta.inject.Inject
     dev.ferry.limit.ClusterShare clusterShare;
-    private Instant lastMembership = Instant.EPOCH;
+    private volatile Instant lastMembership = Instant.EPOCH;
     private long tickTimer = -1;
     private Instant lastHeartbeat = Instant.EPOCH;
     private Instant lastPurge = Instant.EPOCH;
@@ -351,7 +357,7 @@ public class JobService {
 
     /**
      * On a shared store: records this replica as alive and takes its rank among the live replicas (seen within a
-     * lease), from which it takes its share of cluster-wide limits. Every heartbeat; on the claimer thread or at start.
+     * lease), from which it takes its share of cluster-wide limits. Every heartbeat, on its own thread (or at start).
      */
     private void membership(Instant now) {
         if (stores.embedded() || clusterShare == null) {
@@ -374,8 +380,17 @@ public class JobService {
         Instant now = clock.instant();
         FerryConfig.Store s = config.store();
         try {
-            if (!now.isBefore(lastMembership.plus(s.heartbeat()))) {
-                membership(now);
+            if (!now.isBefore(lastMembership.plus(s.heartbeat())) && membershipPending.compareAndSet(false, true)) {
+                lastMembership = now;
+                membershipBeat.execute(() -> {
+                    try {
+                        membership(clock.instant());
+                    } catch (RuntimeException e) {
+                        Log.warnf("replica membership heartbeat failed (will retry): %s", e.getMessage());
+                    } finally {
+                        membershipPending.set(false);
+                    }
+                });
             }
             if (!active.isEmpty()) {
                 if (!now.isBefore(lastHeartbeat.plus(s.heartbeat()))) {
@@ -766,6 +781,7 @@ public class JobService {
         } catch (Exception e) {
             Log.warnf("job store writes not finished at shutdown: %s", e.toString());
         }
+        membershipBeat.shutdownNow(); // no heartbeat after leaving
         if (!stores.embedded()) {
             try {
                 store.leaveReplicas(replica); // the others take this replica's share at their next heartbeat

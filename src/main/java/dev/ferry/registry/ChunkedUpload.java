@@ -50,6 +50,8 @@ final class ChunkedUpload implements BlobSink, WriteStream<Buffer> {
     /** A chunk is being opened, or acknowledged and recorded: nothing is written meanwhile. */
     private boolean busy;
     private boolean failed;
+    /** Why the last chunk failed when it can be picked up again from the registry's Range (a 416, a dropped connection). */
+    private volatile String resumable;
     private final ArrayDeque<Buffer> pending = new ArrayDeque<>();
     private Handler<Void> drain;
     private Handler<Throwable> failure;
@@ -73,6 +75,20 @@ final class ChunkedUpload implements BlobSink, WriteStream<Buffer> {
     /** The session's newest location (the one to cancel). */
     String location() {
         return location;
+    }
+
+    /** Bytes the registry acknowledged so far. */
+    synchronized long acknowledged() {
+        return acked;
+    }
+
+    /**
+     * Why the upload stopped when the session may still be there and the caller can ask it how far it got (GET, its
+     * {@code Range}) and continue (BAD-INPUT row 23): a chunk answered 416, or the connection dropped during a chunk.
+     * Null when it stopped for any other reason (the source failed, a digest mismatch, another status, a reset).
+     */
+    String resumable() {
+        return resumable;
     }
 
     // ---- BlobSink ---------------------------------------------------------------------------------
@@ -249,7 +265,17 @@ final class ChunkedUpload implements BlobSink, WriteStream<Buffer> {
             }
             advance();
             return body.future();
-        }).compose(resp -> acknowledged(resp, start, length)).onComplete(ar -> {
+        }).transform(ar -> {
+            if (ar.succeeded()) {
+                return acknowledged(ar.result(), start, length);
+            }
+            synchronized (this) {
+                if (!failed && !(ar.cause() instanceof FerryException fe && fe.type() == ProblemType.DIGEST_MISMATCH)) {
+                    resumable = "the connection dropped during the chunk at byte " + start;
+                }
+            }
+            return Future.failedFuture(ar.cause());
+        }).onComplete(ar -> {
             if (ar.failed()) {
                 fail(ar.cause());
                 return;
@@ -263,6 +289,10 @@ final class ChunkedUpload implements BlobSink, WriteStream<Buffer> {
 
     /** A chunk's answer: 202 with the session's next Location; recorded before the next chunk goes. */
     private Future<Void> acknowledged(RegistryResponse resp, long start, long length) {
+        if (resp.status() == 416) {
+            resumable = "the registry answered 416 (range not satisfiable) to the chunk at byte " + start;
+            return Future.failedFuture(new FerryException(ProblemType.REGISTRY_ERROR, action + ": " + resumable));
+        }
         if (resp.status() != 202) {
             return Future.failedFuture(resp.isSuccess()
                     ? new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE, action + ": a chunk was answered " + resp.status() + ", not 202")

@@ -406,27 +406,62 @@ public class RegistryClient {
                 return blobUploadStart(dstAccess, dstRepo, action).map(location -> new UploadStart(location, 0));
             });
         });
-        return start.compose(at -> {
-            ChunkedUpload sink = new ChunkedUpload(transport, dstAccess, scope, blob, config.transfer().uploadChunkSize(),
-                    at.location(), at.offset(), sessions, destination, action, config.limits().smallBodyBytes());
-            Future<Void> recorded = at.offset() == 0 ? sessions.record(destination, blob.digest(), at.location(), 0)
-                    : Future.succeededFuture();
-            if (at.offset() > 0) {
-                watch.bytes(at.offset()); // at the destination already
+        return start.compose(at -> chunkedFrom(srcAccess, dstAccess, dstRepo, blob, watch, action, get, at, 0));
+    }
+
+    /**
+     * One pass of a chunked copy from {@code at}. A chunk answered 416, or a connection that dropped during a chunk
+     * (BAD-INPUT row 23), does not start the blob over: the session is asked how far it got (GET, {@code Range}) and the
+     * copy continues from there, by the same path as a run that takes over a killed one (the source read again from its
+     * first byte, the bytes the registry holds hashed and skipped), at most {@code ferry.transfer.chunk-resume-attempts}
+     * times per blob. Any other failure, a session that is gone, or the last attempt spent cancels the session.
+     */
+    private Future<Long> chunkedFrom(RegistryAccess srcAccess, RegistryAccess dstAccess, ImageReference dstRepo, Descriptor blob,
+                                     StreamWatch watch, String action, RegistryCall get, UploadStart at, int resumes) {
+        UploadSessions sessions = watch.sessions();
+        String destination = dstAccess.registry() + "/" + dstRepo.repository();
+        String scope = pushScope(dstRepo);
+        ChunkedUpload sink = new ChunkedUpload(transport, dstAccess, scope, blob, config.transfer().uploadChunkSize(),
+                at.location(), at.offset(), sessions, destination, action, config.limits().smallBodyBytes());
+        Future<Void> recorded = at.offset() == 0 || resumes > 0 ? sessions.record(destination, blob.digest(), at.location(), at.offset())
+                : Future.succeededFuture();
+        if (at.offset() > 0 && resumes == 0) {
+            watch.bytes(at.offset()); // at the destination already
+        }
+        return recorded.compose(v -> transport.openStream(srcAccess, get)).compose(opened -> {
+            if (!opened.isSuccess()) {
+                return Future.failedFuture(RegistryErrors.failure(opened.refused(), action, ProblemType.BLOB_NOT_FOUND));
             }
-            return recorded.compose(v -> transport.openStream(srcAccess, get)).compose(opened -> {
-                if (!opened.isSuccess()) {
-                    return Future.failedFuture(RegistryErrors.failure(opened.refused(), action, ProblemType.BLOB_NOT_FOUND));
-                }
-                BlobStream from = VerifyingPump.download(opened.response(), offset -> reopenFrom(srcAccess, get, offset, action));
-                return VerifyingPump.pumpFrom(from, sink, blob, action, watch, at.offset()).map(done -> blob.size());
-            }).compose(n -> sessions.forget(destination, blob.digest()).map(n)).recover(t -> {
-                if (sessions.handedOver()) {
-                    return Future.failedFuture(t); // the job's new owner continues this session: leave it be
+            BlobStream from = VerifyingPump.download(opened.response(), offset -> reopenFrom(srcAccess, get, offset, action));
+            return VerifyingPump.pumpFrom(from, sink, blob, action, watch, at.offset()).map(done -> blob.size());
+        }).compose(n -> sessions.forget(destination, blob.digest()).map(n)).recover(t -> {
+            if (sessions.handedOver()) {
+                return Future.failedFuture(t); // the job's new owner continues this session: leave it be
+            }
+            String why = sink.resumable();
+            int allowed = config.transfer().chunkResumeAttempts();
+            Future<UploadStart> again;
+            if (why == null || dstAccess.scope().isAborted()) {
+                again = Future.succeededFuture();
+            } else if (resumes >= allowed) {
+                // not REGISTRY_ERROR: streaming the blob again from zero (ferry.transfer.blob-retries) would not help
+                // a registry that keeps refusing the offset its own Range reports
+                t = new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE, action + ": " + why + "; gave up after " + allowed
+                        + " resumed attempts (ferry.transfer.chunk-resume-attempts)");
+                again = Future.succeededFuture();
+            } else {
+                again = blobUploadStatus(dstAccess, dstRepo, sink.location(), action).otherwise((UploadStart) null)
+                        .map(status -> status != null && status.offset() <= blob.size() ? status : null);
+            }
+            Throwable failure = t;
+            return again.compose(status -> {
+                if (status != null) {
+                    watch.uploadResumed(status.offset(), sink.acknowledged(), false);
+                    return chunkedFrom(srcAccess, dstAccess, dstRepo, blob, watch, action, get, status, resumes + 1);
                 }
                 return blobUploadCancel(dstAccess, dstRepo, sink.location(), scope)
                         .compose(v -> sessions.forget(destination, blob.digest()))
-                        .transform(ignored -> Future.failedFuture(t));
+                        .transform(ignored -> Future.failedFuture(failure));
             });
         });
     }

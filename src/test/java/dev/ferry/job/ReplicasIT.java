@@ -45,9 +45,20 @@ class ReplicasIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
+    /**
+     * Six heartbeats per lease: a live replica loses its lease only after missing five renewals in a row (a loaded
+     * machine delays one, not five), so in these tests only a killed replica's lease runs out.
+     */
+    private static final Duration LEASE = Duration.ofSeconds(6);
+    private static final Duration HEARTBEAT = Duration.ofSeconds(1);
+    private static final Duration POLL = Duration.ofMillis(200);
+    /** How long anything that takes "a poll interval or a heartbeat" may take on a machine under any load. */
+    private static final Duration PROMPTLY = HEARTBEAT.plus(POLL).multipliedBy(20);
+
     private static Map<String, String> env(PostgresCluster pg, String name) {
         return Map.of("FERRY_STORE", "postgresql", "FERRY_STORE_JDBC_URL", pg.jdbcUrl(), "FERRY_STORE_USERNAME", pg.username(),
-                "FERRY_STORE_LEASE", "3s", "FERRY_STORE_HEARTBEAT", "1s", "FERRY_STORE_POLL_INTERVAL", "200ms",
+                "FERRY_STORE_LEASE", LEASE.toSeconds() + "s", "FERRY_STORE_HEARTBEAT", HEARTBEAT.toSeconds() + "s",
+                "FERRY_STORE_POLL_INTERVAL", POLL.toMillis() + "ms",
                 "FERRY_STORE_REPLICA_ID", name, "FERRY_STORE_SHUTDOWN_GRACE", "1s");
     }
 
@@ -98,14 +109,14 @@ class ReplicasIT {
                 slow.set(false);
 
                 JsonNode done = job(survivor, id);
-                for (int i = 0; i < 300 && !done.get("state").asText().matches("succeeded|failed|cancelled"); i++) {
+                Instant giveUp = killedAt.plus(LEASE).plus(PROMPTLY).plus(Duration.ofSeconds(60));
+                while (Instant.now().isBefore(giveUp) && !done.get("state").asText().matches("succeeded|failed|cancelled")) {
                     Thread.sleep(100);
                     done = job(survivor, id);
                 }
                 assertEquals("succeeded", done.get("state").asText(), done + "\n" + survivor.tail());
                 assertEquals(image.digest(), done.at("/result/digest").asText());
                 assertArrayEquals(image.manifest(), Skopeo.inspectRaw("docker://" + to));
-                assertTrue(Duration.between(killedAt, Instant.now()).toSeconds() < 3 + 5 + 10, "taken over after the lease");
 
                 List<SseClient.Event> events = followed.get(60, TimeUnit.SECONDS).events();
                 assertEquals("queued", JSON.readTree(events.get(0).data()).get("state").asText(), "from the first event");
@@ -124,12 +135,25 @@ class ReplicasIT {
                         Duration.ofSeconds(20)).events();
                 assertEquals(events.subList(3, events.size()), replay.subList(1, replay.size()));
 
+                // What the killed replica did is exact: one run, ended by its lease running out. After it, a survivor may
+                // legitimately lose a lease to the other survivor on a starved machine; whatever happened, the recorded
+                // runs never overlap and exactly one finished the job.
                 List<String[]> attempts = attempts(pg, id);
-                assertEquals(2, attempts.size(), "two runs: the killed one and the one that finished");
-                assertNotEquals(attempts.get(0)[0], attempts.get(1)[0], "by two replicas");
-                assertEquals("lease-expired", attempts.get(0)[3]);
-                assertEquals("succeeded", attempts.get(1)[3]);
-                assertFalse(Instant.parse(attempts.get(0)[2]).isAfter(Instant.parse(attempts.get(1)[1])), "never at once");
+                String runs = attempts.stream().map(java.util.Arrays::toString).toList().toString();
+                assertTrue(attempts.size() >= 2, "the killed run and the one that finished: " + runs);
+                String killed = victim == a ? "replica-a" : "replica-b";
+                assertEquals(killed, attempts.get(0)[0], "the first run was the killed replica's: " + runs);
+                assertEquals("lease-expired", attempts.get(0)[3], runs);
+                assertEquals(1L, attempts.stream().filter(r -> r[0].equals(killed)).count(), "the killed replica ran it once: " + runs);
+                assertEquals("succeeded", attempts.get(attempts.size() - 1)[3], runs);
+                assertEquals(1L, attempts.stream().filter(r -> "succeeded".equals(r[3])).count(), "exactly one run finished: " + runs);
+                for (int i = 1; i < attempts.size(); i++) {
+                    assertNotEquals(attempts.get(i - 1)[0], attempts.get(i)[0], "a takeover is by another replica: " + runs);
+                    assertFalse(Instant.parse(attempts.get(i - 1)[2]).isAfter(Instant.parse(attempts.get(i)[1])), "never at once: " + runs);
+                    if (i < attempts.size() - 1) {
+                        assertEquals("lease-expired", attempts.get(i)[3], "a run in between ended only by losing its lease: " + runs);
+                    }
+                }
             } finally {
                 a.kill();
                 b.kill();
@@ -163,20 +187,24 @@ class ReplicasIT {
                     running = job(a, id);
                 }
                 FerryProcess other = "replica-a".equals(running.get("owner").asText()) ? b : a;
-                long t0 = System.nanoTime();
                 HttpResponse<String> cancel = HTTP.send(HttpRequest.newBuilder(URI.create(other.baseUrl() + "/api/v1/jobs/" + id))
                         .DELETE().build(), HttpResponse.BodyHandlers.ofString());
-                assertTrue((System.nanoTime() - t0) / 1_000_000 < 2000, "answered at once, not after a wait");
+                // "at once" is proven by what the answer says, not by a wall-clock bound: the source is still stalled
+                // (slow), so the job is still running when the request is answered, with the cancel only recorded
                 assertEquals(202, cancel.statusCode(), cancel.body());
-                assertEquals("running", JSON.readTree(cancel.body()).get("state").asText());
+                assertEquals("running", JSON.readTree(cancel.body()).get("state").asText(), "answered before the owner stopped it");
                 assertTrue(JSON.readTree(cancel.body()).get("cancelRequested").asBoolean(), cancel.body());
+                // the owner sees the request at its next poll or heartbeat: well within PROMPTLY, far less than a takeover
+                long t0 = System.nanoTime();
                 JsonNode end = job(other, id);
-                for (int i = 0; i < 100 && !end.get("state").asText().equals("cancelled"); i++) {
+                while (!end.get("state").asText().equals("cancelled") && System.nanoTime() - t0 < PROMPTLY.toNanos()) {
                     Thread.sleep(100);
                     end = job(other, id);
                 }
-                assertEquals("cancelled", end.get("state").asText(), "stopped by its owner within a poll interval or so: " + end);
+                assertEquals("cancelled", end.get("state").asText(), "stopped by its owner within " + PROMPTLY + ": " + end);
+                assertEquals(1, attempts(pg, id).size(), "by its owner, not by a takeover");
             } finally {
+                slow.set(false);
                 a.kill();
                 b.kill();
             }
@@ -367,8 +395,8 @@ class ReplicasIT {
                     for (int off = 0; off < blob.bytes().length; off += 32 * 1024) {
                         out.write(blob.bytes(), off, Math.min(32 * 1024, blob.bytes().length - off));
                         out.flush();
-                        if (slow.get()) {
-                            Thread.sleep(100);
+                        while (slow.get()) {
+                            Thread.sleep(20); // stalled until the test lets go: the job is mid-blob for as long as it needs
                         }
                     }
                 } catch (Exception gone) {

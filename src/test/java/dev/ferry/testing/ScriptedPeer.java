@@ -27,6 +27,13 @@ public final class ScriptedPeer implements AutoCloseable {
         void answer(HttpExchange exchange, int count) throws IOException;
     }
 
+    /** The exchange attribute holding the request body a script is called with (byte[]). */
+    public static final String BODY = "scripted-peer.body";
+
+    public static byte[] body(HttpExchange exchange) {
+        return (byte[]) exchange.getAttribute(BODY);
+    }
+
     private final HttpServer server;
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
 
@@ -36,7 +43,7 @@ public final class ScriptedPeer implements AutoCloseable {
         server.createContext("/", exchange -> {
             try (exchange) {
                 try (InputStream in = exchange.getRequestBody()) {
-                    in.readAllBytes();
+                    exchange.setAttribute(BODY, in.readAllBytes());
                 }
                 seen.add(new Seen(exchange.getRequestMethod(), exchange.getRequestURI().toString(),
                         exchange.getRequestHeaders().getFirst("Authorization")));
