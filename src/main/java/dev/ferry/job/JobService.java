@@ -513,8 +513,10 @@ public class JobService {
         Job finished = new Job(id, a.claimed.type(), state, a.claimed.createdAt(), a.claimed.startedAt(), at,
                 a.claimed.request(), progress, result, error);
         a.finished = finished;
-        // Until the store has it, readers find the ended job here (not a stale "running" row).
-        endedNotStored.put(id, finished);
+        // Until the store has it, readers find the ended job here (not a stale "running" row), with its owner as the
+        // stored row will have it (an admin sees who ran it either way).
+        Job shown = finished.withLease(replica, null, false);
+        endedNotStored.put(id, shown);
         List<JobEvent> last = events.closeWith(id, List.of(
                 new AbstractMap.SimpleEntry<>("progress", progressData(progress)),
                 new AbstractMap.SimpleEntry<>("job", snapshot(finished))));
@@ -534,7 +536,7 @@ public class JobService {
                 }
             }
         }).whenComplete((v, t) -> {
-            endedNotStored.remove(id, finished);
+            endedNotStored.remove(id, shown);
             if (t != null) {
                 Log.errorf("recording the end of job %s failed: %s (its lease will expire and it runs again)", id, t.getMessage());
             } else if (recorded.get()) {
