@@ -146,4 +146,35 @@ class FormatOciTest {
         assertEquals(2, children.size());
         assertNotEquals(children.get(0), children.get(1));
     }
+
+    @Test
+    void shouldSyncWithFormatOciToWhatSkopeoSyncWrites() throws Exception {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        Skopeo.Result s = Skopeo.run("--insecure-policy", "sync", "--src", "docker", "--dest", "docker", "--format", "oci", "--all",
+                "--src-tls-verify=false", "--dest-tls-verify=false", reg + "/oci-format/app", reg + "/by-skopeo-" + suffix);
+        assertEquals(0, s.exitCode(), s.stderr());
+        Map<String, Object> body = new HashMap<>(Map.of("source", "docker://" + reg + "/oci-format/app",
+                "destination", "docker://" + reg + "/by-ferry-" + suffix, "srcTlsVerify", false, "destTlsVerify", false,
+                "format", "oci", "all", true));
+        for (int run = 1; run <= 2; run++) { // a re-run finds every converted image there and moves nothing
+            JsonNode job = JSON.readTree(given().contentType("application/json").header("Prefer", "wait=60").body(body)
+                    .post("/api/v1/sync").asString());
+            assertEquals("succeeded", job.path("state").asText(), job.toString());
+            assertEquals(2, job.path("result").path("images").size(), job.toString());
+            for (String tag : List.of("v1", "list")) {
+                assertEquals(TestImages.sha256(Skopeo.inspectRaw("docker://" + reg + "/by-skopeo-" + suffix + "/app:" + tag, "--tls-verify=false")),
+                        TestImages.sha256(Skopeo.inspectRaw("docker://" + reg + "/by-ferry-" + suffix + "/app:" + tag, "--tls-verify=false")),
+                        "run " + run + ", tag " + tag + ": the digest skopeo sync --format oci gives");
+            }
+        }
+        body.put("preserveDigests", true);
+        body.put("destination", "docker://" + reg + "/kept-" + suffix);
+        JsonNode kept = JSON.readTree(given().contentType("application/json").header("Prefer", "wait=60").body(body)
+                .post("/api/v1/sync").asString());
+        assertEquals("failed", kept.path("state").asText(), kept.toString());
+        assertTrue(kept.toString().contains("digests-would-change"), kept.toString());
+        given().contentType("application/json").body(Map.of("source", "docker://" + reg + "/oci-format/app",
+                "destination", "docker://" + reg + "/x", "format", "v2s1")).post("/api/v1/sync").then().statusCode(400)
+                .body("errors[0].field", org.hamcrest.Matchers.equalTo("format"));
+    }
 }
