@@ -410,11 +410,14 @@ public class RegistryClient {
     }
 
     /**
-     * One pass of a chunked copy from {@code at}. A chunk answered 416, or a connection that dropped during a chunk
-     * (BAD-INPUT row 23), does not start the blob over: the session is asked how far it got (GET, {@code Range}) and the
-     * copy continues from there, by the same path as a run that takes over a killed one (the source read again from its
-     * first byte, the bytes the registry holds hashed and skipped), at most {@code ferry.transfer.chunk-resume-attempts}
-     * times per blob. Any other failure, a session that is gone, or the last attempt spent cancels the session.
+     * One pass of a chunked copy from {@code at}. A chunk that failed in flight (BAD-INPUT row 23: answered 416, 429 or a
+     * retryable 5xx, its connection dropped, no answer within the first-byte timeout) does not start the blob over: the
+     * session is asked how far it got (GET, {@code Range}) and the copy continues from there, by the same path as a run
+     * that takes over a killed one (the source read again from its first byte, the bytes the registry holds hashed and
+     * skipped), at most {@code ferry.transfer.chunk-resume-attempts} times per blob; then the blob fails
+     * ({@link ChunkResumesSpent}, not streamed again from zero). Any other failure, or a session that is gone (404, or
+     * refused: distribution cancels a session whose bytes disagree with the offset in its location), cancels the
+     * session, and the caller's blob retries start it over.
      */
     private Future<Long> chunkedFrom(RegistryAccess srcAccess, RegistryAccess dstAccess, ImageReference dstRepo, Descriptor blob,
                                      StreamWatch watch, String action, RegistryCall get, UploadStart at, int resumes) {
@@ -444,13 +447,22 @@ public class RegistryClient {
             if (why == null || dstAccess.scope().isAborted()) {
                 again = Future.succeededFuture();
             } else if (resumes >= allowed) {
-                // not REGISTRY_ERROR: streaming the blob again from zero (ferry.transfer.blob-retries) would not help
-                // a registry that keeps refusing the offset its own Range reports
-                t = new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE, action + ": " + why + "; gave up after " + allowed
-                        + " resumed attempts (ferry.transfer.chunk-resume-attempts)");
+                // The session is still there and was resumed `allowed` times: streaming the blob again from zero
+                // (ferry.transfer.blob-retries) would send the acknowledged chunks again to a registry that keeps
+                // failing the next one. A 416 is the registry refusing the offset its own Range reports: an invalid
+                // response; any other failure keeps its own type (a 5xx: registry-error, no answer: registry-timeout).
+                String gaveUp = "; gave up after " + allowed + " resumed attempts (ferry.transfer.chunk-resume-attempts)";
+                t = sink.rangeRefused() || !(t instanceof FerryException)
+                        ? new ChunkResumesSpent(sink.rangeRefused() ? ProblemType.REGISTRY_INVALID_RESPONSE : ProblemType.REGISTRY_UNREACHABLE,
+                                action + ": " + why + gaveUp, t)
+                        : new ChunkResumesSpent(((FerryException) t).type(), t.getMessage() + gaveUp, t);
                 again = Future.succeededFuture();
             } else {
-                again = blobUploadStatus(dstAccess, dstRepo, sink.location(), action).otherwise((UploadStart) null)
+                // a 429 or 503 with Retry-After is waited for; otherwise the session is asked at once (that GET has the
+                // transport's own retries with backoff, for a registry that is restarting)
+                String retryAfter = sink.retryAfter();
+                Future<Void> wait = retryAfter == null ? Future.succeededFuture() : transport.backoff(dstAccess, resumes + 1, retryAfter);
+                again = wait.compose(v -> blobUploadStatus(dstAccess, dstRepo, sink.location(), action)).otherwise((UploadStart) null)
                         .map(status -> status != null && status.offset() <= blob.size() ? status : null);
             }
             Throwable failure = t;
