@@ -11,7 +11,9 @@ skopeo (a fresh process, as automation runs it) into another. Wall time and CPU-
 verified (each destination tag has the source digest). Prints medians and the Ferry/skopeo ratios.
 Ferry's CPU is also split: the part its JIT compiler threads took (C1/C2, still compiling after the warm-up) is
 printed beside it, so that a change to Ferry's own work can be told from the JVM's warm-up.
-Environment: RUNS (5), TAGS (30), LAYER_KB (300), WARMUP (8), FERRY_JAR, JAVA_OPTS, JFR=FILE (record Ferry),
+The warm-up's own syncs are measured too and printed as a curve (sync 1, 2, 4, 8, ...: CPU-s and the JIT's part),
+so the cold cost of a freshly started replica is in every run's output beside the warm figure.
+Environment: RUNS (5), TAGS (30), LAYER_KB (300), WARMUP (100), FERRY_JAR, JAVA_OPTS, JFR=FILE (record Ferry),
 FERRY_SYNC_FIELDS (JSON merged into Ferry's sync request, e.g. '{"referrers": false}').
 """
 import hashlib
@@ -30,8 +32,12 @@ import urllib.request
 import mirrorbench
 
 work = mirrorbench.setup("sync-distinct")
-from mirrorbench import (RUNS, TAGS, LAYER_KB, WARMUP, JAR, JAVA_OPTS, JFR, procs, log, free_port, req,  # noqa: E402
+from mirrorbench import (RUNS, TAGS, LAYER_KB, JAR, JAVA_OPTS, JFR, procs, log, free_port, req,  # noqa: E402
                          registry, push, verify, cpu, jit_cpu)
+
+# A mirror service runs for days: the timed syncs come after WARMUP untimed ones (100 = 3,000 image copies), when
+# the JIT has compiled the per-image code. The warm-up curve printed first shows what the cold syncs cost.
+WARMUP = int(os.environ.get("WARMUP", "100"))
 
 
 def main():
@@ -70,9 +76,11 @@ def main():
         if j.get("state") != "succeeded":
             raise SystemExit("ferry sync failed: %s" % b[:500])
         jit.append(j1 - j0)
+        windows.append((t0, t1))
         return t1 - t0, c1 - c0
 
     jit = []
+    windows = []
 
     def skopeo_sync(dest):
         home = tempfile.mkdtemp(dir=work)
@@ -87,11 +95,18 @@ def main():
         return t1 - t0, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
     log("warm-up: %d untimed Ferry syncs" % WARMUP)
+    curve = []
     for w in range(WARMUP):
         d, p = registry("warm-%d" % w)
-        ferry_sync(d)
+        _, c = ferry_sync(d)
+        curve.append((w + 1, c, jit[-1]))
         p.kill()
+    # how Ferry's CPU per sync falls as the JVM warms up: sync 1, 2, 4, 8, ... of the warm-up (CPU-s, JIT part)
+    if curve:
+        log("warm-up curve, sync number: CPU-s (JIT): " + ", ".join(
+            "%d: %.2f (%.2f)" % x for x in curve if x[0] & (x[0] - 1) == 0 or x[0] == len(curve)))
     del jit[:]
+    del windows[:]
     fw, fc, sw, sc = [], [], [], []
     for r in range(RUNS):
         fd, fp = registry("ferry-%d" % r)
@@ -107,6 +122,8 @@ def main():
         log("run %d: ferry %.2f s wall, %.2f s CPU (JIT %.2f); skopeo %.2f s wall, %.2f s CPU" % (r + 1, fw[-1], fc[-1], jit[-1], sw[-1], sc[-1]))
         fp.kill()
         sp.kill()
+    if JFR:  # the measured syncs' windows, to cut a recording's events (jfr print) to the timed part
+        log("timed windows (epoch s): " + " ".join("%.3f-%.3f" % w for w in windows))
     med = statistics.median
     print("sync of %d distinct images (one %d KiB layer each) into an empty registry, %d runs, median [min-max]:" % (TAGS, LAYER_KB, RUNS))
     print("  ferry   wall %6.2f s [%.2f-%.2f]   CPU %5.2f s [%.2f-%.2f], of which JIT compiler threads %.2f s [%.2f-%.2f]"
