@@ -431,12 +431,42 @@ public class RegistryClient {
         if (at.offset() > 0 && resumes == 0) {
             watch.bytes(at.offset()); // at the destination already
         }
+        // the progress reported so far is at.offset() + what this pass reports; a resume within the run takes back
+        // what the registry did not keep, so a failed chunk is not counted twice
+        java.util.concurrent.atomic.AtomicLong reported = new java.util.concurrent.atomic.AtomicLong();
+        StreamWatch counted = new StreamWatch() {
+            @Override
+            public void bytes(long n) {
+                reported.addAndGet(n);
+                watch.bytes(n);
+            }
+
+            @Override
+            public void resumed(long offset, String why) {
+                watch.resumed(offset, why);
+            }
+
+            @Override
+            public void uploadResumed(long kept, long recorded, boolean sessionLost) {
+                watch.uploadResumed(kept, recorded, sessionLost);
+            }
+
+            @Override
+            public UploadSessions sessions() {
+                return watch.sessions();
+            }
+
+            @Override
+            public Runnable onAbort(Runnable abort) {
+                return watch.onAbort(abort);
+            }
+        };
         return recorded.compose(v -> transport.openStream(srcAccess, get)).compose(opened -> {
             if (!opened.isSuccess()) {
                 return Future.failedFuture(RegistryErrors.failure(opened.refused(), action, ProblemType.BLOB_NOT_FOUND));
             }
             BlobStream from = VerifyingPump.download(opened.response(), offset -> reopenFrom(srcAccess, get, offset, action));
-            return VerifyingPump.pumpFrom(from, sink, blob, action, watch, at.offset()).map(done -> blob.size());
+            return VerifyingPump.pumpFrom(from, sink, blob, action, counted, at.offset()).map(done -> blob.size());
         }).compose(n -> sessions.forget(destination, blob.digest()).map(n)).recover(t -> {
             if (sessions.handedOver()) {
                 return Future.failedFuture(t); // the job's new owner continues this session: leave it be
@@ -468,6 +498,7 @@ public class RegistryClient {
             Throwable failure = t;
             return again.compose(status -> {
                 if (status != null) {
+                    watch.bytes(status.offset() - (at.offset() + reported.get()));
                     watch.uploadResumed(status.offset(), sink.acknowledged(), false);
                     return chunkedFrom(srcAccess, dstAccess, dstRepo, blob, watch, action, get, status, resumes + 1);
                 }

@@ -58,7 +58,7 @@ class ChunkFaultResumeTest {
             return Map.of("ferry.transfer.chunked-upload-min-size", Integer.toString(2 * CHUNK),
                     "ferry.transfer.upload-chunk-size", Integer.toString(CHUNK),
                     "ferry.transfer.chunk-resume-attempts", Integer.toString(ATTEMPTS),
-                    "ferry.http.first-byte-timeout", "3s");
+                    "ferry.http.first-byte-timeout", "5s");
         }
     }
 
@@ -132,6 +132,9 @@ class ChunkFaultResumeTest {
             JsonNode job = copy(repo, proxy);
             assertEquals("succeeded", job.get("state").asText(), cell + ": " + job);
             assertAtTheDestination(repo, image, layer, cell);
+            assertTrue(job.at("/progress/bytesTotal").asLong() > 0, cell + ": " + job);
+            assertEquals(job.at("/progress/bytesTotal").asLong(), job.at("/progress/bytesDone").asLong(),
+                    cell + ": the progress counts the failed chunk once: " + job.get("progress"));
 
             long config = image.config().size();
             long patched = proxy.uploadBytes.get() - config; // the config goes in one PUT of its own
