@@ -50,9 +50,18 @@ final class ChunkedUpload implements BlobSink, WriteStream<Buffer> {
     /** A chunk is being opened, or acknowledged and recorded: nothing is written meanwhile. */
     private boolean busy;
     private boolean failed;
-    /** Why the last chunk failed when it can be picked up again from the registry's Range (a 416, a dropped connection). */
+    /**
+     * Why the last chunk failed when it can be picked up again from the registry's Range (a 416, a 5xx or 429, a
+     * dropped connection, no answer in time).
+     */
     private volatile String resumable;
+    /** The failed chunk was answered 416: the registry refused the offset its own Range reports. */
+    private volatile boolean rangeRefused;
+    /** The failed chunk's Retry-After, when its answer had one. */
+    private volatile String retryAfter;
     private final ArrayDeque<Buffer> pending = new ArrayDeque<>();
+    /** Answers to a chunk after which the session is asked how far it got (the statuses worth a retry, as for any request). */
+    private static final java.util.Set<Integer> RESUMABLE_STATUSES = java.util.Set.of(408, 429, 500, 502, 503, 504);
     private Handler<Void> drain;
     private Handler<Throwable> failure;
     private Promise<Void> ended;
@@ -84,11 +93,23 @@ final class ChunkedUpload implements BlobSink, WriteStream<Buffer> {
 
     /**
      * Why the upload stopped when the session may still be there and the caller can ask it how far it got (GET, its
-     * {@code Range}) and continue (BAD-INPUT row 23): a chunk answered 416, or the connection dropped during a chunk.
-     * Null when it stopped for any other reason (the source failed, a digest mismatch, another status, a reset).
+     * {@code Range}) and continue (BAD-INPUT row 23): a chunk answered 416, 429 or a retryable 5xx (408, 500, 502,
+     * 503, 504), a connection that dropped during a chunk or before its answer, or no answer within the first-byte
+     * timeout. Null when it stopped for any other reason (the source failed, a digest mismatch, another status such as
+     * 400 or 404, a reset by the caller).
      */
     String resumable() {
         return resumable;
+    }
+
+    /** Whether the failed chunk was answered 416 (see {@link #resumable()}). */
+    boolean rangeRefused() {
+        return rangeRefused;
+    }
+
+    /** The failed chunk's {@code Retry-After} (a 429 or 503), or null. */
+    String retryAfter() {
+        return retryAfter;
     }
 
     // ---- BlobSink ---------------------------------------------------------------------------------
@@ -271,7 +292,9 @@ final class ChunkedUpload implements BlobSink, WriteStream<Buffer> {
             }
             synchronized (this) {
                 if (!failed && !(ar.cause() instanceof FerryException fe && fe.type() == ProblemType.DIGEST_MISMATCH)) {
-                    resumable = "the connection dropped during the chunk at byte " + start;
+                    resumable = ar.cause() instanceof FerryException fe && fe.type() == ProblemType.REGISTRY_TIMEOUT
+                            ? "the registry did not answer the chunk at byte " + start + " in time"
+                            : "the connection dropped during the chunk at byte " + start;
                 }
             }
             return Future.failedFuture(ar.cause());
@@ -290,8 +313,16 @@ final class ChunkedUpload implements BlobSink, WriteStream<Buffer> {
     /** A chunk's answer: 202 with the session's next Location; recorded before the next chunk goes. */
     private Future<Void> acknowledged(RegistryResponse resp, long start, long length) {
         if (resp.status() == 416) {
+            rangeRefused = true;
             resumable = "the registry answered 416 (range not satisfiable) to the chunk at byte " + start;
             return Future.failedFuture(new FerryException(ProblemType.REGISTRY_ERROR, action + ": " + resumable));
+        }
+        if (RESUMABLE_STATUSES.contains(resp.status())) {
+            // the session is not gone for a transient refusal: whether the registry kept some or none of the chunk,
+            // its Range says where to go on
+            retryAfter = resp.header("Retry-After");
+            resumable = "the registry answered " + resp.status() + " to the chunk at byte " + start;
+            return Future.failedFuture(RegistryErrors.failure(resp, action + " (chunk at byte " + start + ")", ProblemType.BLOB_NOT_FOUND));
         }
         if (resp.status() != 202) {
             return Future.failedFuture(resp.isSuccess()

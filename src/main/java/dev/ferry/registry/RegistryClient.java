@@ -410,11 +410,14 @@ public class RegistryClient {
     }
 
     /**
-     * One pass of a chunked copy from {@code at}. A chunk answered 416, or a connection that dropped during a chunk
-     * (BAD-INPUT row 23), does not start the blob over: the session is asked how far it got (GET, {@code Range}) and the
-     * copy continues from there, by the same path as a run that takes over a killed one (the source read again from its
-     * first byte, the bytes the registry holds hashed and skipped), at most {@code ferry.transfer.chunk-resume-attempts}
-     * times per blob. Any other failure, a session that is gone, or the last attempt spent cancels the session.
+     * One pass of a chunked copy from {@code at}. A chunk that failed in flight (BAD-INPUT row 23: answered 416, 429 or a
+     * retryable 5xx, its connection dropped, no answer within the first-byte timeout) does not start the blob over: the
+     * session is asked how far it got (GET, {@code Range}) and the copy continues from there, by the same path as a run
+     * that takes over a killed one (the source read again from its first byte, the bytes the registry holds hashed and
+     * skipped), at most {@code ferry.transfer.chunk-resume-attempts} times per blob; then the blob fails
+     * ({@link ChunkResumesSpent}, not streamed again from zero). Any other failure, or a session that is gone (404, or
+     * refused: distribution cancels a session whose bytes disagree with the offset in its location), cancels the
+     * session, and the caller's blob retries start it over.
      */
     private Future<Long> chunkedFrom(RegistryAccess srcAccess, RegistryAccess dstAccess, ImageReference dstRepo, Descriptor blob,
                                      StreamWatch watch, String action, RegistryCall get, UploadStart at, int resumes) {
@@ -428,12 +431,42 @@ public class RegistryClient {
         if (at.offset() > 0 && resumes == 0) {
             watch.bytes(at.offset()); // at the destination already
         }
+        // the progress reported so far is at.offset() + what this pass reports; a resume within the run takes back
+        // what the registry did not keep, so a failed chunk is not counted twice
+        java.util.concurrent.atomic.AtomicLong reported = new java.util.concurrent.atomic.AtomicLong();
+        StreamWatch counted = new StreamWatch() {
+            @Override
+            public void bytes(long n) {
+                reported.addAndGet(n);
+                watch.bytes(n);
+            }
+
+            @Override
+            public void resumed(long offset, String why) {
+                watch.resumed(offset, why);
+            }
+
+            @Override
+            public void uploadResumed(long kept, long recorded, boolean sessionLost) {
+                watch.uploadResumed(kept, recorded, sessionLost);
+            }
+
+            @Override
+            public UploadSessions sessions() {
+                return watch.sessions();
+            }
+
+            @Override
+            public Runnable onAbort(Runnable abort) {
+                return watch.onAbort(abort);
+            }
+        };
         return recorded.compose(v -> transport.openStream(srcAccess, get)).compose(opened -> {
             if (!opened.isSuccess()) {
                 return Future.failedFuture(RegistryErrors.failure(opened.refused(), action, ProblemType.BLOB_NOT_FOUND));
             }
             BlobStream from = VerifyingPump.download(opened.response(), offset -> reopenFrom(srcAccess, get, offset, action));
-            return VerifyingPump.pumpFrom(from, sink, blob, action, watch, at.offset()).map(done -> blob.size());
+            return VerifyingPump.pumpFrom(from, sink, blob, action, counted, at.offset()).map(done -> blob.size());
         }).compose(n -> sessions.forget(destination, blob.digest()).map(n)).recover(t -> {
             if (sessions.handedOver()) {
                 return Future.failedFuture(t); // the job's new owner continues this session: leave it be
@@ -444,18 +477,28 @@ public class RegistryClient {
             if (why == null || dstAccess.scope().isAborted()) {
                 again = Future.succeededFuture();
             } else if (resumes >= allowed) {
-                // not REGISTRY_ERROR: streaming the blob again from zero (ferry.transfer.blob-retries) would not help
-                // a registry that keeps refusing the offset its own Range reports
-                t = new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE, action + ": " + why + "; gave up after " + allowed
-                        + " resumed attempts (ferry.transfer.chunk-resume-attempts)");
+                // The session is still there and was resumed `allowed` times: streaming the blob again from zero
+                // (ferry.transfer.blob-retries) would send the acknowledged chunks again to a registry that keeps
+                // failing the next one. A 416 is the registry refusing the offset its own Range reports: an invalid
+                // response; any other failure keeps its own type (a 5xx: registry-error, no answer: registry-timeout).
+                String gaveUp = "; gave up after " + allowed + " resumed attempts (ferry.transfer.chunk-resume-attempts)";
+                t = sink.rangeRefused() || !(t instanceof FerryException)
+                        ? new ChunkResumesSpent(sink.rangeRefused() ? ProblemType.REGISTRY_INVALID_RESPONSE : ProblemType.REGISTRY_UNREACHABLE,
+                                action + ": " + why + gaveUp, t)
+                        : new ChunkResumesSpent(((FerryException) t).type(), t.getMessage() + gaveUp, t);
                 again = Future.succeededFuture();
             } else {
-                again = blobUploadStatus(dstAccess, dstRepo, sink.location(), action).otherwise((UploadStart) null)
+                // a 429 or 503 with Retry-After is waited for; otherwise the session is asked at once (that GET has the
+                // transport's own retries with backoff, for a registry that is restarting)
+                String retryAfter = sink.retryAfter();
+                Future<Void> wait = retryAfter == null ? Future.succeededFuture() : transport.backoff(dstAccess, resumes + 1, retryAfter);
+                again = wait.compose(v -> blobUploadStatus(dstAccess, dstRepo, sink.location(), action)).otherwise((UploadStart) null)
                         .map(status -> status != null && status.offset() <= blob.size() ? status : null);
             }
             Throwable failure = t;
             return again.compose(status -> {
                 if (status != null) {
+                    watch.bytes(status.offset() - (at.offset() + reported.get()));
                     watch.uploadResumed(status.offset(), sink.acknowledged(), false);
                     return chunkedFrom(srcAccess, dstAccess, dstRepo, blob, watch, action, get, status, resumes + 1);
                 }

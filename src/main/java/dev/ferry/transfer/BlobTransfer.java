@@ -216,7 +216,8 @@ final class BlobTransfer {
             if (cancellation.isCancelled()) {
                 return Future.failedFuture(new Cancellation.CancelledException());
             }
-            boolean retryable = t instanceof FerryException fe ? RETRYABLE.contains(fe.type()) : true;
+            boolean retryable = t instanceof dev.ferry.registry.ChunkResumesSpent ? false
+                    : t instanceof FerryException fe ? RETRYABLE.contains(fe.type()) : true;
             if (!retryable || attempt > blobRetries || !destination.capabilities().parallelBlobs()) {
                 // a tar stream cannot take a blob again: what was written is already on its way
                 listener.blobFailed(reportAs, t.getMessage());

@@ -58,9 +58,16 @@ class ChunkRefusedTest {
         final AtomicInteger cancelled = new AtomicInteger();
         final AtomicInteger next = new AtomicInteger();
         final boolean always;
+        /** The status a refused chunk is answered with. */
+        final int status;
 
         Destination(boolean always) {
+            this(always, 416);
+        }
+
+        Destination(boolean always, int status) {
             this.always = always;
+            this.status = status;
         }
 
         @Override
@@ -90,7 +97,8 @@ class ChunkRefusedTest {
                             held.write(body, 0, KEPT); // it kept part of the chunk it refuses
                         }
                         ex.getResponseHeaders().set("Range", "0-" + (held.size() - 1));
-                        ScriptedPeer.send(ex, 416, "application/json", "{\"errors\":[{\"code\":\"BLOB_UPLOAD_INVALID\"}]}".getBytes());
+                        ScriptedPeer.send(ex, status, "application/json", (status == 416
+                                ? "{\"errors\":[{\"code\":\"BLOB_UPLOAD_INVALID\"}]}" : "{\"errors\":[{\"code\":\"UNKNOWN\"}]}").getBytes());
                         return;
                     }
                     held.write(body);
@@ -187,6 +195,28 @@ class ChunkRefusedTest {
             assertEquals(1L, dest.seen().stream().filter(s -> s.method().equals("GET") && s.path().contains("/blobs/uploads/")).count(),
                     "the session was asked once how far it got");
             assertEquals(2, script.next.get(), "one session for the config, one for the layer: the layer's was continued, not opened again");
+            assertEquals(0, script.cancelled.get(), "no session was cancelled");
+        }
+    }
+
+    /**
+     * A registry that stores part of a chunk and then fails it with a 500 (a real distribution behind a streaming proxy
+     * would instead cancel the session, see ChunkFaultResumeTest): the session's Range ends inside the chunk, and the
+     * run continues from there, sending only the bytes the registry lacks.
+     */
+    @Test
+    void shouldResumeAChunkAnswered500FromWhereTheSessionEndsInsideIt() throws Exception {
+        TestImages.Image image = new TestImages(500).ociImage(1, LAYER);
+        TestImages.Blob big = image.layers().get(0);
+        Destination script = new Destination(false, 500);
+        try (ScriptedPeer source = ScriptedPeer.start((ex, n) -> serveSource(ex, image));
+             ScriptedPeer dest = ScriptedPeer.start(script)) {
+            JsonNode job = copy(source, dest);
+            assertEquals("succeeded", job.get("state").asText(), job.toString());
+            assertEquals(1, script.refused.get(), "the second chunk was failed once");
+            assertArrayEquals(big.bytes(), script.blobs.get(big.digest()), "the committed bytes are the blob's");
+            assertEquals(LAYER + (CHUNK - KEPT), script.patchBytes.get(), "bytes sent by PATCH: the refused chunk's rest again, nothing else");
+            assertEquals(2, script.next.get(), "the layer's session was continued, not opened again");
             assertEquals(0, script.cancelled.get(), "no session was cancelled");
         }
     }

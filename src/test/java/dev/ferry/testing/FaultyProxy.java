@@ -76,6 +76,14 @@ public final class FaultyProxy implements AutoCloseable {
         record DropBeforeAnswer() implements Fault {
         }
 
+        /** Read the request and never answer, holding the connection open: the client's first-byte timeout must end it. */
+        record StallBeforeAnswer() implements Fault {
+        }
+
+        /** Forward the request (the registry acts on it), then drop the connection instead of passing the answer on. */
+        record DropAnswer() implements Fault {
+        }
+
         /** Forward, and add these headers to the registry's answer (e.g. Docker Hub's RateLimit-Remaining). */
         record AddHeaders(Map<String, String> headers) implements Fault {
         }
@@ -166,6 +174,15 @@ public final class FaultyProxy implements AutoCloseable {
                 drops.incrementAndGet();
                 throw new IOException("dropping the upload's connection on purpose");
             }
+            if (fault instanceof Fault.StallBeforeAnswer) {
+                drops.incrementAndGet();
+                try {
+                    Thread.sleep(60_000); // never answers; the client's first-byte timeout must end this
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new IOException("never answering on purpose");
+            }
             String key = kind.replaceAll("/uploads/[^/]+", "/uploads/*");
             AtomicInteger streak = faultStreak.computeIfAbsent(key, k -> new AtomicInteger());
             if (fault == null && !path.equals("/v2/") && streak.get() < MAX_FAULT_STREAK && roll() < errorRate) {
@@ -196,6 +213,10 @@ public final class FaultyProxy implements AutoCloseable {
             }
             forwarded.incrementAndGet();
             streak.set(0);
+            if (fault instanceof Fault.DropAnswer) {
+                drops.incrementAndGet();
+                throw new IOException("dropping the registry's answer on purpose");
+            }
             resp.headers().map().forEach((k, vs) -> {
                 if (!RESTRICTED.contains(k.toLowerCase()) && !k.startsWith(":")) {
                     for (String v : vs) {

@@ -697,6 +697,14 @@ public class RegistryTransport {
     }
 
     /** The registry's Retry-After if it sent one, else the caller's fixed retry delay, else backoff with jitter. */
+    /**
+     * Waits as a retry of {@code access} would before attempt {@code retry} (1-based), honouring the registry's
+     * {@code Retry-After} (capped by {@code ferry.http.max-retry-delay}); fails when the access's scope aborts meanwhile.
+     */
+    public Future<Void> backoff(RegistryAccess access, int retry, String retryAfter) {
+        return access.scope().delay(vertx, retryDelay(access, retry, retryAfter));
+    }
+
     private Duration retryDelay(RegistryAccess access, int retry, String retryAfter) {
         if ((retryAfter == null || retryAfter.isBlank()) && access.retryDelay() != null) {
             return access.retryDelay();
