@@ -147,8 +147,8 @@ class OpenApiContractTest {
     void shouldDescribeEachResponseRecordWithExactlyItsJsonFields() {
         for (Endpoint e : endpoints()) {
             Class<?> answer = answerType(e.java());
-            if (answer == null || !answer.isRecord()) {
-                continue;
+            if (answer == null || !answer.isRecord() || !producesJson(e.java())) {
+                continue; // a record written as another media type (the export's tar body) has no JSON schema
             }
             JsonNode ok = document.path("paths").path(e.path()).path(e.method()).path("responses").path("200")
                     .path("content").path("application/json").path("schema");
@@ -276,6 +276,15 @@ class OpenApiContractTest {
     }
 
     /** The entity type a resource method answers, looking through {@code Uni<T>} and the like. */
+    /** Whether the method answers JSON: its own {@code @Produces}, else its class's, else JSON by default. */
+    private static boolean producesJson(Method m) {
+        jakarta.ws.rs.Produces p = m.getAnnotation(jakarta.ws.rs.Produces.class);
+        if (p == null) {
+            p = m.getDeclaringClass().getAnnotation(jakarta.ws.rs.Produces.class);
+        }
+        return p == null || java.util.Arrays.stream(p.value()).anyMatch(v -> v.contains("json"));
+    }
+
     private static Class<?> answerType(Method m) {
         Type t = m.getGenericReturnType();
         while (t instanceof ParameterizedType p && p.getActualTypeArguments().length == 1
