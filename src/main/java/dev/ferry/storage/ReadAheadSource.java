@@ -41,7 +41,7 @@ import java.util.Map;
  * All state is touched on one event loop (the one the first {@link #openBlob} ran on); callbacks from elsewhere are
  * moved there.
  */
-final class ReadAheadSource implements ImageSource {
+final class ReadAheadSource extends dev.ferry.transfer.ForwardingImageSource {
     static final int READ_CHUNK = 512 * 1024;
     /** What a download gathers before one file write. */
     static final int WRITE_BATCH = 512 * 1024;
@@ -52,7 +52,6 @@ final class ReadAheadSource implements ImageSource {
     /** Most times a dropped read-ahead download is picked up again with a Range request (as VerifyingPump does). */
     private static final int MAX_RESUMES = 8;
 
-    private final ImageSource delegate;
     private final List<Descriptor> order;
     private final Map<Digest, Integer> position = new HashMap<>();
     private final Path dir;
@@ -83,7 +82,7 @@ final class ReadAheadSource implements ImageSource {
      */
     ReadAheadSource(ImageSource delegate, List<Descriptor> order, Path dir, long maxBytes, int ahead, long belowRate,
                     Vertx vertx) {
-        this.delegate = delegate;
+        super(delegate);
         this.belowRate = belowRate;
         this.started = belowRate <= 0;
         List<Descriptor> distinct = new ArrayList<>();
@@ -98,31 +97,6 @@ final class ReadAheadSource implements ImageSource {
         this.maxBytes = maxBytes;
         this.ahead = ahead;
         this.vertx = vertx;
-    }
-
-    @Override
-    public String describe() {
-        return delegate.describe();
-    }
-
-    @Override
-    public Future<ManifestResult> topManifest() {
-        return delegate.topManifest();
-    }
-
-    @Override
-    public Future<ManifestResult> manifest(Digest digest) {
-        return delegate.manifest(digest);
-    }
-
-    @Override
-    public Future<java.util.List<String>> tags() {
-        return delegate.tags();
-    }
-
-    @Override
-    public String inspectName() {
-        return delegate.inspectName();
     }
 
     /** The most bytes the spool held reserved at once (for tests and logs). */

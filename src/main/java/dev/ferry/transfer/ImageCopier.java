@@ -182,9 +182,10 @@ public class ImageCopier {
      */
     private Future<CopyResult> copyPlanned(CopyPlan planned, ImageSource source, ImageDestination destination, CopyOptions o,
                                            CopyListener listener, Cancellation cancellation, boolean destinationChecked) {
-        List<Descriptor> dockerConfigs = toOci(planned, destination, o) ? ManifestConversion.dockerConfigs(planned) : List.of();
+        boolean toOci = toOci(planned, destination, o);
+        List<Descriptor> dockerConfigs = toOci ? ManifestConversion.dockerConfigs(planned) : List.of();
         if (dockerConfigs.isEmpty()) {
-            return copyPlanned(planned, source, source, Map.of(), destination, o, listener, cancellation, destinationChecked);
+            return copyPlanned(planned, toOci, source, source, Map.of(), destination, o, listener, cancellation, destinationChecked);
         }
         List<Future<byte[]>> reads = dockerConfigs.stream().map(c -> source.openBlob(c).compose(s -> dev.ferry.registry.BlobStreams
                 .readVerified(s, c, config.limits().manifestBytes(), "the config " + c.digest() + " of " + source.describe()))).toList();
@@ -200,7 +201,7 @@ public class ImageCopier {
             } catch (RuntimeException e) {
                 return Future.failedFuture(e);
             }
-            return copyPlanned(planned, source, new ConvertedConfigs(source, served), converted, destination, o, listener,
+            return copyPlanned(planned, true, source, new ConvertedConfigs(source, served), converted, destination, o, listener,
                     cancellation, destinationChecked);
         });
     }
@@ -214,12 +215,11 @@ public class ImageCopier {
     }
 
     /** {@code blobSource} is {@code source} with the converted configs ({@code configs}, by Docker digest) served too. */
-    private Future<CopyResult> copyPlanned(CopyPlan planned, ImageSource source, ImageSource blobSource, Map<Digest, byte[]> configs,
-                                           ImageDestination destination, CopyOptions o,
+    private Future<CopyResult> copyPlanned(CopyPlan planned, boolean toOci, ImageSource source, ImageSource blobSource,
+                                           Map<Digest, byte[]> configs, ImageDestination destination, CopyOptions o,
                                            CopyListener listener, Cancellation cancellation, boolean destinationChecked) {
         LayerCompression compression = o.compression();
         boolean rewritesLayers = compression != null && planned.blobs().stream().anyMatch(compression::rewrites);
-        boolean toOci = toOci(planned, destination, o);
         if ("v2s2".equals(o.format()) && rewritesLayers && compression.needsOci()) {
             return Future.failedFuture(dev.ferry.error.FerryException.invalidField("destCompressFormat",
                     "Docker v2s2 manifests cannot name zstd layers: use format oci, or gzip"));

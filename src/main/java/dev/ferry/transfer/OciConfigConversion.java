@@ -55,14 +55,14 @@ public final class OciConfigConversion {
                 case "os" -> image.os = d.string(value, "os", image.os);
                 case "os.version" -> image.osVersion = d.string(value, "os.version", image.osVersion);
                 case "os.features" -> image.osFeatures = d.strings(value, "os.features");
-                case "config" -> d.object(value, "config.", (k, v) -> config(d, image.config, k, v));
+                case "config" -> d.object(value, "config.", (k, v) -> config(d, image.config, k, v), Decoder.CONFIG);
                 case "rootfs" -> d.object(value, "rootfs.", (k, v) -> {
                     switch (k) {
                         case "type" -> image.rootfsType = d.string(v, "rootfs.type", image.rootfsType);
                         case "diff_ids" -> image.diffIds = d.strings(v, "rootfs.diff_ids");
                         default -> { }
                     }
-                });
+                }, Decoder.ROOTFS);
                 case "history" -> image.history = d.history(value);
                 default -> { }
             }
@@ -248,16 +248,15 @@ public final class OciConfigConversion {
             for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 String name = e.getKey();
-                String[] candidates = names.length > 0 ? names : prefix.equals("config.") ? CONFIG : prefix.equals("rootfs.") ? ROOTFS : HISTORY;
                 String matched = null;
-                for (String c : candidates) {
+                for (String c : names) {
                     if (c.equals(name)) {
                         matched = c;
                         break;
                     }
                 }
                 if (matched == null) {
-                    for (String c : candidates) {
+                    for (String c : names) {
                         if (c.equalsIgnoreCase(name)) {
                             matched = c;
                             break;
@@ -270,10 +269,10 @@ public final class OciConfigConversion {
             }
         }
 
-        private static final String[] CONFIG = {"User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Volumes", "WorkingDir",
+        static final String[] CONFIG = {"User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Volumes", "WorkingDir",
                 "Labels", "StopSignal", "ArgsEscaped"};
-        private static final String[] ROOTFS = {"type", "diff_ids"};
-        private static final String[] HISTORY = {"created", "created_by", "author", "comment", "empty_layer"};
+        static final String[] ROOTFS = {"type", "diff_ids"};
+        static final String[] HISTORY = {"created", "created_by", "author", "comment", "empty_layer"};
 
         String string(JsonNode v, String name, String current) {
             if (v.isNull()) {
@@ -359,7 +358,7 @@ public final class OciConfigConversion {
                         case "empty_layer" -> h.emptyLayer = bool(x, "history[].empty_layer", h.emptyLayer);
                         default -> { }
                     }
-                });
+                }, HISTORY);
                 out.add(h);
             }
             return out;

@@ -5,37 +5,20 @@ import dev.ferry.error.ProblemType;
 import dev.ferry.oci.Descriptor;
 import dev.ferry.oci.Digest;
 import dev.ferry.registry.BlobStream;
-import dev.ferry.registry.ManifestResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.OpenOptions;
 
 /** A source whose one rewritten layer is read from its spool file; everything else comes from {@code delegate}. */
-final class SpooledSource implements ImageSource {
+final class SpooledSource extends ForwardingImageSource {
     private static final int READ_BUFFER = 256 * 1024;
-    private final ImageSource delegate;
     private final LayerRecompressor.Spooled spooled;
     private final Vertx vertx;
 
     SpooledSource(ImageSource delegate, LayerRecompressor.Spooled spooled, Vertx vertx) {
-        this.delegate = delegate;
+        super(delegate);
         this.spooled = spooled;
         this.vertx = vertx;
-    }
-
-    @Override
-    public String describe() {
-        return delegate.describe();
-    }
-
-    @Override
-    public Future<ManifestResult> topManifest() {
-        return delegate.topManifest();
-    }
-
-    @Override
-    public Future<ManifestResult> manifest(Digest digest) {
-        return delegate.manifest(digest);
     }
 
     @Override
