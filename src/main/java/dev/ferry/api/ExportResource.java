@@ -4,18 +4,13 @@ import dev.ferry.config.FerryConfig;
 import dev.ferry.error.RequestFields;
 import dev.ferry.registry.AccessOptions;
 import dev.ferry.storage.Exports;
-import dev.ferry.transfer.Cancellation;
 import dev.ferry.transfer.CopyOptions;
-import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.buffer.Buffer;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
-import java.util.List;
-import java.util.Map;
-import org.jboss.resteasy.reactive.RestMulti;
+import org.jboss.resteasy.reactive.RestResponse;
 
 /**
  * An image as an archive in the response body, streamed ({@code skopeo copy docker://… oci-archive:/dev/stdout}, if
@@ -25,7 +20,6 @@ import org.jboss.resteasy.reactive.RestMulti;
  */
 @Path("/api/v1/export")
 public class ExportResource {
-    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(ExportResource.class);
     private final Exports exports;
     private final FerryConfig config;
 
@@ -36,7 +30,7 @@ public class ExportResource {
 
     @GET
     @Produces("application/x-tar")
-    public RestMulti<Buffer> export(@QueryParam("image") String image, @QueryParam("format") String format,
+    public Uni<RestResponse<ExportBody>> export(@QueryParam("image") String image, @QueryParam("format") String format,
                                     @QueryParam("tlsVerify") Boolean tlsVerify, @QueryParam("all") Boolean all,
                                     @QueryParam("overrideOs") String overrideOs, @QueryParam("overrideArch") String overrideArch,
                                     @QueryParam("overrideVariant") String overrideVariant,
@@ -49,18 +43,7 @@ public class ExportResource {
         AccessOptions access = new AccessOptions(null, null, null, tlsVerify, retryTimes, retryDelay);
         Uni<Exports.Planned> planned = Uni.createFrom().completionStage(() ->
                 exports.plan("image", image, format, access, options).toCompletionStage());
-        return RestMulti.fromUniResponse(planned, p -> Multi.createFrom().<Buffer>emitter(emitter -> {
-            EmitterWriteStream out = new EmitterWriteStream(emitter);
-            Cancellation cancellation = new Cancellation();
-            emitter.onTermination(() -> {
-                if (emitter.isCancelled()) {
-                    cancellation.cancel();
-                }
-            });
-            exports.stream(p, out, out::reset, cancellation).onFailure(t -> {
-                LOG.warnf("export of %s failed after streaming started: %s", p.image().transportName(), t.getMessage());
-                out.reset();
-            });
-        }), p -> Map.of("Content-Disposition", List.of("attachment; filename=\"" + p.fileName() + "\"")));
+        return planned.map(p -> RestResponse.ResponseBuilder.ok(new ExportBody(exports, p))
+                .header("Content-Disposition", "attachment; filename=\"" + p.fileName() + "\"").build());
     }
 }

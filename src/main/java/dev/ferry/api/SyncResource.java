@@ -52,7 +52,8 @@ public class SyncResource {
     static final Set<String> YAML_QUERY = Set.of("destination", "scoped", "appendSuffix", "all", "keepGoing", "dryRun",
             "destTlsVerify", "destNoCreds", "retryTimes", "retryDelay", "imageParallelCopies", "parallelImages",
             "referrers", "referrerArtifactTypes",
-            "excludeRegex", "latest", "latestBy", "maxAge", "prune", "pruneMax");
+            "excludeRegex", "latest", "latestBy", "maxAge", "prune", "pruneMax",
+            "format", "preserveDigests", "destCompressFormat", "destCompressLevel");
 
     @POST
     @Consumes({"application/yaml", "application/x-yaml", "text/yaml"})

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.error.FerryException;
+import dev.ferry.registry.BytesStream;
 import dev.ferry.error.ProblemType;
 import dev.ferry.oci.Descriptor;
 import dev.ferry.oci.Digest;

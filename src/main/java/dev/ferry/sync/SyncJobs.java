@@ -223,9 +223,9 @@ public class SyncJobs implements JobWorkFactory {
         // the destination's access is made per destination repository, once the sources are known (destinations())
         return new SyncOptions(destination, null, Boolean.TRUE.equals(r.scoped()), r.appendSuffix(),
                 Boolean.TRUE.equals(r.keepGoing()), Boolean.TRUE.equals(r.dryRun()), parallelImages,
-                new CopyOptions(Boolean.TRUE.equals(r.all()), null, parallelBlobs)
+                dev.ferry.transfer.CopyJobs.conversion(new CopyOptions(Boolean.TRUE.equals(r.all()), null, parallelBlobs)
                         .withReferrers(dev.ferry.referrers.ReferrerRequests.options(r.referrers(), r.referrerArtifactTypes()))
-                        .withPlatforms(platforms(r)),
+                        .withPlatforms(platforms(r)), r.format(), r.preserveDigests(), r.destCompressFormat(), r.destCompressLevel()),
                 TagFilters.of(r));
     }
 

@@ -36,6 +36,10 @@ import dev.ferry.registry.AccessOptions;
  * @param platformsIndex with {@code platforms}: {@code keep} (default) pushes the source's index unchanged (digest kept; a
  *                       registry that checks an index's children refuses it) or {@code rewrite} pushes a new index of
  *                       the chosen platforms only (a new digest, reported with the source's)
+ * @param format         --format: {@code oci} or {@code v2s2}, each image converted as by copy's {@code format}
+ * @param preserveDigests --preserve-digests: an image whose digest would change fails with digests-would-change
+ * @param destCompressFormat layers recompressed ({@code gzip} | {@code zstd}) as by copy's field (digests change)
+ * @param destCompressLevel  the level for {@code destCompressFormat}
  */
 public record SyncRequest(String source, String destination, Boolean scoped, String appendSuffix,
                           String tagRegex, String semver, Boolean all, Boolean keepGoing, Boolean dryRun,
@@ -48,7 +52,8 @@ public record SyncRequest(String source, String destination, Boolean scoped, Str
                           String signBy, String signBySigstorePrivateKey, String signIdentity, Boolean removeSignatures,
                           String excludeRegex, Integer latest, String latestBy, String maxAge,
                           java.util.List<String> immutableTags, Boolean prune, Integer pruneMax,
-                          java.util.List<String> onlyImages, java.util.List<String> platforms, String platformsIndex) {
+                          java.util.List<String> onlyImages, java.util.List<String> platforms, String platformsIndex,
+                          String format, Boolean preserveDigests, String destCompressFormat, Integer destCompressLevel) {
 
     public AccessOptions sourceAccess() {
         return new AccessOptions(srcCreds, srcRegistryToken, srcNoCreds, srcTlsVerify, retryTimes, retryDelay);

@@ -62,14 +62,6 @@ public class CopyJobs implements JobWorkFactory {
             throw FerryException.invalidField("format", "an OCI layout holds OCI manifests only: v2s2 cannot be written there");
         }
         if (options.compression() != null) {
-            if (Boolean.TRUE.equals(r.preserveDigests())) {
-                // refused before a job exists: recompressing a layer always gives it another digest
-                throw new FerryException(dev.ferry.error.ProblemType.DIGESTS_WOULD_CHANGE,
-                        "destCompressFormat rewrites layers, which changes their digests, and preserveDigests is set");
-            }
-            if ("v2s2".equals(options.format()) && "zstd".equals(options.compression().algorithm())) {
-                throw FerryException.invalidField("destCompressFormat", "Docker v2s2 manifests cannot name zstd layers: use format oci, or gzip");
-            }
             if (dst instanceof ImageLocation.DockerArchive || dst instanceof ImageLocation.DockerDaemon) {
                 throw FerryException.invalidField("destCompressFormat",
                         "a docker-archive (and a daemon's image store) holds layers uncompressed: there is nothing to compress");
@@ -107,13 +99,33 @@ public class CopyJobs implements JobWorkFactory {
             throw FerryException.invalidField("imageParallelCopies", "must be between 1 and 64");
         }
         Platform platform = RequestFields.platform(config.platform(), r.overrideOs(), r.overrideArch(), r.overrideVariant());
-        String format = r.format();
+        return conversion(new CopyOptions(all, platform, parallel, null, false,
+                dev.ferry.referrers.ReferrerRequests.options(r.referrers(), r.referrerArtifactTypes())),
+                r.format(), r.preserveDigests(), r.destCompressFormat(), r.destCompressLevel());
+    }
+
+    /**
+     * {@code options} with skopeo's conversion fields ({@code --format}, {@code --preserve-digests},
+     * {@code --dest-compress-format} / {@code -level}) checked and applied: copy's and sync's requests share them.
+     */
+    public static CopyOptions conversion(CopyOptions options, String format, Boolean preserveDigests, String destCompressFormat,
+                                         Integer destCompressLevel) {
         if (format != null && !"oci".equals(format) && !"v2s2".equals(format)) {
             throw FerryException.invalidField("format", "must be oci or v2s2");
         }
-        return new CopyOptions(all, platform, parallel, format, Boolean.TRUE.equals(r.preserveDigests()),
-                dev.ferry.referrers.ReferrerRequests.options(r.referrers(), r.referrerArtifactTypes()))
-                .withCompression(LayerCompression.parse(r.destCompressFormat(), r.destCompressLevel()));
+        LayerCompression compression = LayerCompression.parse(destCompressFormat, destCompressLevel);
+        if (compression != null) {
+            if (Boolean.TRUE.equals(preserveDigests)) {
+                // refused before a job exists: recompressing a layer always gives it another digest
+                throw new FerryException(dev.ferry.error.ProblemType.DIGESTS_WOULD_CHANGE,
+                        "destCompressFormat rewrites layers, which changes their digests, and preserveDigests is set");
+            }
+            if ("v2s2".equals(format) && "zstd".equals(compression.algorithm())) {
+                throw FerryException.invalidField("destCompressFormat", "Docker v2s2 manifests cannot name zstd layers: use format oci, or gzip");
+            }
+        }
+        return new CopyOptions(options.all(), options.platform(), options.parallelBlobs(), format, Boolean.TRUE.equals(preserveDigests),
+                options.referrers(), options.signing(), options.platforms(), compression);
     }
 
     @Override

@@ -14,6 +14,7 @@ import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -175,13 +176,50 @@ public class ImageCopier {
         });
     }
 
+    /**
+     * Docker images that become OCI ones need their configs rewritten first ({@link OciConfigConversion}): each is
+     * read (bounded, verified), converted, and served to the blob copy from memory in place of the Docker one.
+     */
     private Future<CopyResult> copyPlanned(CopyPlan planned, ImageSource source, ImageDestination destination, CopyOptions o,
                                            CopyListener listener, Cancellation cancellation, boolean destinationChecked) {
+        List<Descriptor> dockerConfigs = toOci(planned, destination, o) ? ManifestConversion.dockerConfigs(planned) : List.of();
+        if (dockerConfigs.isEmpty()) {
+            return copyPlanned(planned, source, source, Map.of(), destination, o, listener, cancellation, destinationChecked);
+        }
+        List<Future<byte[]>> reads = dockerConfigs.stream().map(c -> source.openBlob(c).compose(s -> dev.ferry.registry.BlobStreams
+                .readVerified(s, c, config.limits().manifestBytes(), "the config " + c.digest() + " of " + source.describe()))).toList();
+        return Future.all(reads).compose(all -> {
+            Map<Digest, byte[]> converted = new java.util.HashMap<>();
+            Map<Digest, byte[]> served = new java.util.HashMap<>();
+            try {
+                for (int i = 0; i < dockerConfigs.size(); i++) {
+                    byte[] oci = OciConfigConversion.convert(reads.get(i).result(), source.describe());
+                    converted.put(dockerConfigs.get(i).digest(), oci);
+                    served.put(Digest.sha256Of(oci), oci);
+                }
+            } catch (RuntimeException e) {
+                return Future.failedFuture(e);
+            }
+            return copyPlanned(planned, source, new ConvertedConfigs(source, served), converted, destination, o, listener,
+                    cancellation, destinationChecked);
+        });
+    }
+
+    private static boolean toOci(CopyPlan planned, ImageDestination destination, CopyOptions o) {
         LayerCompression compression = o.compression();
         boolean rewritesLayers = compression != null && planned.blobs().stream().anyMatch(compression::rewrites);
         // v2s2 has no zstd layer type: Docker manifests become OCI first, as containers/image converts them
-        boolean toOci = "oci".equals(o.format()) || (o.format() == null && destination.needsOci())
+        return "oci".equals(o.format()) || (o.format() == null && destination.needsOci())
                 || (o.format() == null && rewritesLayers && compression.needsOci());
+    }
+
+    /** {@code blobSource} is {@code source} with the converted configs ({@code configs}, by Docker digest) served too. */
+    private Future<CopyResult> copyPlanned(CopyPlan planned, ImageSource source, ImageSource blobSource, Map<Digest, byte[]> configs,
+                                           ImageDestination destination, CopyOptions o,
+                                           CopyListener listener, Cancellation cancellation, boolean destinationChecked) {
+        LayerCompression compression = o.compression();
+        boolean rewritesLayers = compression != null && planned.blobs().stream().anyMatch(compression::rewrites);
+        boolean toOci = toOci(planned, destination, o);
         if ("v2s2".equals(o.format()) && rewritesLayers && compression.needsOci()) {
             return Future.failedFuture(dev.ferry.error.FerryException.invalidField("destCompressFormat",
                     "Docker v2s2 manifests cannot name zstd layers: use format oci, or gzip"));
@@ -190,7 +228,7 @@ public class ImageCopier {
             return Future.failedFuture(dev.ferry.error.FerryException.invalidField("format",
                     destination.describe() + " holds OCI manifests only: v2s2 cannot be written there"));
         }
-        CopyPlan plan = toOci ? ManifestConversion.toOci(planned, source.describe())
+        CopyPlan plan = toOci ? ManifestConversion.toOci(planned, source.describe(), configs)
                 : "v2s2".equals(o.format()) ? ManifestConversion.toV2s2(planned, source.describe()) : planned;
         boolean changed = plan != planned || !destination.capabilities().keepsDigests() || rewritesLayers
                 || planned.rewrittenFrom() != null;
@@ -208,7 +246,7 @@ public class ImageCopier {
                     + ") and preserveDigests is set"));
         }
         RegistryAccess dstAccess = destination instanceof RegistryDestination rd ? rd.access() : null;
-        BlobTransfer blobs = new BlobTransfer(source, destination, listener, cancellation, vertx,
+        BlobTransfer blobs = new BlobTransfer(blobSource, destination, listener, cancellation, vertx,
                 config.transfer().blobRetries(), dstAccess == null ? null : dstAccess.retryDelay(), flights,
                 rewritesLayers ? compression : null, rewritesLayers ? recompressor() : null);
         Digest target = plan.target();

@@ -2,10 +2,10 @@ package dev.ferry.transfer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.error.FerryException;
 import dev.ferry.error.ProblemType;
+import dev.ferry.oci.Descriptor;
 import dev.ferry.oci.Digest;
 import dev.ferry.oci.ImageIndex;
 import dev.ferry.oci.ImageManifest;
@@ -21,8 +21,9 @@ import java.util.Map;
 /**
  * skopeo's {@code --format oci}: Docker v2s2 manifests (and manifest lists) rewritten as OCI manifests (and
  * indexes), as a destination that only holds OCI needs (an OCI layout: skopeo and containers/image ignore other
- * media types in {@code index.json}). Only manifests change — the config and layer blobs are the same bytes, so their
- * digests stay; each converted manifest, and so the digest the tag points at, is new. OCI manifests pass untouched.
+ * media types in {@code index.json}). As containers/image converts: layers keep their bytes and digests, each
+ * Docker config is rewritten as an OCI config ({@link OciConfigConversion}: a new blob), and each converted manifest,
+ * so the digest the tag points at, is new: the one skopeo's {@code --format oci} gives. OCI manifests pass untouched.
  */
 public final class ManifestConversion {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -159,48 +160,79 @@ public final class ManifestConversion {
                 || (plan.index() != null && !plan.index().mediaType().isOci());
     }
 
-    /** The plan with every manifest as OCI; blobs unchanged. */
-    public static CopyPlan toOci(CopyPlan plan, String where) {
+    /**
+     * The Docker configs of the plan's Docker images: what {@link #toOci(CopyPlan, String, Map)} needs converted
+     * ({@link OciConfigConversion}) before it can write the OCI manifests that name them.
+     */
+    public static List<Descriptor> dockerConfigs(CopyPlan plan) {
+        return plan.images().stream().filter(i -> !i.mediaType().isOci()).map(ImageManifest::config)
+                .filter(c -> MediaType.DOCKER_CONFIG.equals(c.mediaType())).distinct().toList();
+    }
+
+    /**
+     * The plan with every manifest as OCI, as containers/image converts it: each Docker config becomes the OCI
+     * config in {@code configs} (keyed by the Docker config's digest; a new blob with a new digest, as skopeo
+     * writes it), layers keep their bytes and digests, and manifests and indexes are written as Go writes them
+     * (field order, compact), so a converted image has the digest skopeo's {@code --format oci} gives it.
+     */
+    public static CopyPlan toOci(CopyPlan plan, String where, Map<Digest, byte[]> configs) {
         if (!needed(plan)) {
             return plan;
         }
         List<ImageManifest> images = new ArrayList<>();
         Map<Digest, ImageManifest> byOld = new HashMap<>();
         for (ImageManifest image : plan.images()) {
-            ImageManifest converted = image.mediaType().isOci() ? image : image(image, where);
+            ImageManifest converted = image.mediaType().isOci() ? image : image(image, configs, where);
             images.add(converted);
             byOld.put(image.digest(), converted);
         }
+        List<Descriptor> blobs = plan.blobs().stream().map(b -> {
+            byte[] oci = configs.get(b.digest());
+            return oci == null || !MediaType.DOCKER_CONFIG.equals(b.mediaType()) ? b
+                    : Descriptor.of(MediaType.OCI_CONFIG, Digest.sha256Of(oci), oci.length);
+        }).distinct().toList();
         if (plan.index() == null) {
             ImageManifest only = images.get(0);
-            return new CopyPlan(new ManifestResult(only.raw(), only.mediaType().value(), only.digest()), null, images, plan.blobs());
+            return new CopyPlan(new ManifestResult(only.raw(), only.mediaType().value(), only.digest()), null, images, blobs);
         }
         ImageIndex index = index(plan.index(), byOld, where);
-        return new CopyPlan(new ManifestResult(index.raw(), index.mediaType().value(), index.digest()), index, images, plan.blobs());
+        return new CopyPlan(new ManifestResult(index.raw(), index.mediaType().value(), index.digest()), index, images, blobs);
     }
 
-    private static ImageManifest image(ImageManifest docker, String where) {
+    /** v2s2 → OCI: Go's v1.Manifest{schemaVersion, mediaType, config, layers}; Docker manifests carry no annotations. */
+    private static ImageManifest image(ImageManifest docker, Map<Digest, byte[]> configs, String where) {
         ObjectNode in = tree(docker.raw(), where);
-        ObjectNode out = JSON.createObjectNode();
-        out.put("schemaVersion", 2);
-        out.put("mediaType", MediaType.OCI_MANIFEST.value());
-        out.set("config", descriptor(in.get("config")));
-        ArrayNode layers = out.putArray("layers");
+        OciConfigConversion.GoJson out = new OciConfigConversion.GoJson().begin();
+        out.field("schemaVersion").raw("2").field("mediaType").string(MediaType.OCI_MANIFEST.value()).field("config");
+        JsonNode config = in.path("config");
+        byte[] oci = MediaType.DOCKER_CONFIG.value().equals(config.path("mediaType").asText())
+                ? configs.get(Digest.parse(config.path("digest").asText())) : null;
+        if (oci != null) {
+            out.begin().field("mediaType").string(MediaType.OCI_CONFIG.value()).field("digest")
+                    .string(Digest.sha256Of(oci).toString()).field("size").raw(Long.toString(oci.length)).end();
+        } else {
+            goDescriptor(out, config, true);
+        }
+        out.field("layers").raw("[");
+        int i = 0;
         for (JsonNode l : in.path("layers")) {
-            layers.add(descriptor(l));
+            out.raw(i++ == 0 ? "" : ",");
+            goDescriptor(out, l, true);
         }
-        if (in.has("annotations")) {
-            out.set("annotations", in.get("annotations"));
-        }
-        return (ImageManifest) Manifest.parse(bytes(out), MediaType.OCI_MANIFEST.value());
+        byte[] raw = out.raw("]").end().bytes();
+        return (ImageManifest) Manifest.parse(raw, MediaType.OCI_MANIFEST.value());
     }
 
+    /** An index as Go's v1.Index: schemaVersion, mediaType, manifests (converted children renamed), annotations. */
     private static ImageIndex index(ImageIndex list, Map<Digest, ImageManifest> converted, String where) {
         ObjectNode in = tree(list.raw(), where);
-        ObjectNode out = JSON.createObjectNode();
-        out.put("schemaVersion", 2);
-        out.put("mediaType", MediaType.OCI_INDEX.value());
-        ArrayNode manifests = out.putArray("manifests");
+        OciConfigConversion.GoJson out = new OciConfigConversion.GoJson().begin();
+        out.field("schemaVersion").raw("2").field("mediaType").string(MediaType.OCI_INDEX.value());
+        if (list.mediaType().isOci() && in.hasNonNull("artifactType")) {
+            out.field("artifactType").string(in.path("artifactType").asText());
+        }
+        out.field("manifests").raw("[");
+        int i = 0;
         for (JsonNode d : in.path("manifests")) {
             ObjectNode c = ((ObjectNode) d).deepCopy();
             ImageManifest child = converted.get(Digest.parse(d.path("digest").asText()));
@@ -209,19 +241,74 @@ public final class ManifestConversion {
                 c.put("digest", child.digest().toString());
                 c.put("size", child.raw().length);
             }
-            manifests.add(c);
+            out.raw(i++ == 0 ? "" : ",");
+            goDescriptor(out, c, list.mediaType().isOci());
         }
-        if (in.has("annotations")) {
-            out.set("annotations", in.get("annotations"));
+        out.raw("]");
+        if (list.mediaType().isOci()) {
+            if (in.path("subject").isObject()) {
+                out.field("subject");
+                goDescriptor(out, in.path("subject"), true);
+            }
+            annotations(out, in.path("annotations"));
         }
-        return (ImageIndex) Manifest.parse(bytes(out), MediaType.OCI_INDEX.value());
+        return (ImageIndex) Manifest.parse(out.end().bytes(), MediaType.OCI_INDEX.value());
     }
 
-    private static ObjectNode descriptor(JsonNode d) {
-        ObjectNode c = ((ObjectNode) d).deepCopy();
+    /**
+     * One descriptor as Go's v1.Descriptor: mediaType (a Docker blob type renamed to its OCI one), digest, size,
+     * urls, annotations, data, platform, artifactType; annotations, data and artifactType only where the source
+     * could say them (an OCI source: Docker descriptors have no such fields).
+     */
+    private static void goDescriptor(OciConfigConversion.GoJson out, JsonNode d, boolean oci) {
         String type = d.path("mediaType").asText();
-        c.put("mediaType", BLOB_TYPES.getOrDefault(type, type));
-        return c;
+        out.begin().field("mediaType").string(BLOB_TYPES.getOrDefault(type, type))
+                .field("digest").string(d.path("digest").asText()).field("size").raw(Long.toString(d.path("size").asLong()));
+        if (d.path("urls").isArray() && !d.path("urls").isEmpty()) {
+            List<String> urls = new ArrayList<>();
+            d.path("urls").forEach(u -> urls.add(u.asText()));
+            out.field("urls").strings(urls);
+        }
+        if (oci) {
+            annotations(out, d.path("annotations"));
+            if (d.hasNonNull("data") && !d.path("data").asText().isEmpty()) {
+                out.field("data").string(d.path("data").asText());
+            }
+        }
+        JsonNode p = d.path("platform");
+        if (p.isObject()) {
+            // Go's v1.Platform: architecture, os, os.version, os.features, variant (a v2s2 list's "features" is dropped)
+            out.field("platform").begin().field("architecture").string(p.path("architecture").asText())
+                    .field("os").string(p.path("os").asText());
+            if (!p.path("os.version").asText().isEmpty()) {
+                out.field("os.version").string(p.path("os.version").asText());
+            }
+            if (p.path("os.features").isArray() && !p.path("os.features").isEmpty()) {
+                List<String> f = new ArrayList<>();
+                p.path("os.features").forEach(x -> f.add(x.asText()));
+                out.field("os.features").strings(f);
+            }
+            if (!p.path("variant").asText().isEmpty()) {
+                out.field("variant").string(p.path("variant").asText());
+            }
+            out.end();
+        }
+        if (oci && !d.path("artifactType").asText().isEmpty()) {
+            out.field("artifactType").string(d.path("artifactType").asText());
+        }
+        out.end();
+    }
+
+    /** Go's map[string]string, omitempty: keys in byte order. */
+    private static void annotations(OciConfigConversion.GoJson out, JsonNode a) {
+        if (!a.isObject() || a.isEmpty()) {
+            return;
+        }
+        java.util.TreeMap<String, String> sorted = new java.util.TreeMap<>(OciConfigConversion.GoJson.BYTE_ORDER);
+        a.fields().forEachRemaining(e -> sorted.put(e.getKey(), e.getValue().asText()));
+        out.field("annotations").begin();
+        sorted.forEach((k, v) -> out.field(k).string(v));
+        out.end();
     }
 
     private static ObjectNode tree(byte[] raw, String where) {
@@ -229,14 +316,6 @@ public final class ManifestConversion {
             return (ObjectNode) JSON.readTree(raw);
         } catch (IOException | ClassCastException e) {
             throw new FerryException(ProblemType.UNSUPPORTED_MANIFEST, "converting the manifest of " + where + ": not a JSON object");
-        }
-    }
-
-    private static byte[] bytes(JsonNode node) {
-        try {
-            return JSON.writeValueAsBytes(node);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

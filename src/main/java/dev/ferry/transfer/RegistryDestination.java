@@ -85,6 +85,10 @@ public final class RegistryDestination implements ImageDestination {
 
     /** The source repository when both are on this registry, else one this Ferry recently copied the blob into. */
     private ImageReference mountSource(Digest digest, ImageSource source) {
+        if (source instanceof ConvertedConfigs cc) {
+            // a converted config exists nowhere yet; every other blob is the wrapped source's own
+            source = cc.serves(digest) ? null : cc.delegate();
+        }
         if (source instanceof RegistrySource rs && rs.access().registry().equals(access.registry())
                 && !rs.reference().repository().equals(reference.repository())) {
             return rs.reference();

@@ -76,6 +76,11 @@ class ArchiveTransportsTest {
                 Skopeo.inspect("oci-archive:" + ours + ":v1", "--raw").path("mediaType").asText());
         // the layers are the same bytes
         assertEquals(image.layers().get(0).digest(), inspected.path("Layers").get(0).asText());
+        // and the converted image is the one skopeo writes: its config rewritten as an OCI config, the same digests
+        Path theirs = LocalTransportsTest.ROOT.resolve("converted-by-skopeo-" + UUID.randomUUID() + ".tar");
+        ok(Skopeo.copy("docker://" + reg + "/archive/app:v1", "oci-archive:" + theirs + ":v1"));
+        assertEquals(Skopeo.inspect("oci-archive:" + theirs + ":v1").path("Digest").asText(), inspected.path("Digest").asText(),
+                "the manifest digest skopeo gets converting the same image");
 
         io.restassured.response.Response refused = LocalTransportsTest.copy("docker://" + reg + "/archive/app:v1",
                 "oci-archive:" + ours + "-2:v1", Map.of("preserveDigests", true));

@@ -60,6 +60,7 @@ class LocalTransportsTest {
         multi = IMAGES.multiPlatformOci();
         pusher.push("local/app", "v1", image);
         pusher.push("local/multi", "v1", multi);
+        pusher.push("local/docker", "v1", IMAGES.dockerImage(2, 64 * 1024, "linux", "arm64", "v8"));
     }
 
     static Response copy(String source, String destination, Map<String, Object> extra) {
@@ -102,6 +103,19 @@ class LocalTransportsTest {
         try (Stream<Path> s = Files.walk(ours)) {
             assertFalse(s.anyMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temp file left behind");
         }
+    }
+
+    @Test
+    void shouldConvertADockerImageIntoTheOciLayoutSkopeoWrites() throws IOException {
+        Path theirs = fresh("oci-docker-skopeo");
+        Path ours = fresh("oci-docker-ferry");
+        skopeoOk(Skopeo.copy("docker://" + reg + "/local/docker:v1", "oci:" + theirs + ":v1"));
+        JsonNode job = succeeded("docker://" + reg + "/local/docker:v1", "oci:" + ours + ":v1", Map.of());
+        assertTrue(job.path("result").path("digestsChanged").asBoolean(), job.toString());
+        assertArrayEquals(Skopeo.inspectRaw("oci:" + theirs + ":v1"), Skopeo.inspectRaw("oci:" + ours + ":v1"),
+                "the converted manifest skopeo writes");
+        assertEquals(Skopeo.inspect("oci:" + theirs + ":v1"), Skopeo.inspect("oci:" + ours + ":v1"));
+        assertEquals(Skopeo.inspectConfig("oci:" + theirs + ":v1"), Skopeo.inspectConfig("oci:" + ours + ":v1"));
     }
 
     @Test

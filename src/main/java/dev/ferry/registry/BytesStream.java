@@ -1,12 +1,11 @@
-package dev.ferry.signature;
+package dev.ferry.registry;
 
-import dev.ferry.registry.BlobStream;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
 
 /** A small in-memory blob (a signature payload, a config) as the paused stream a blob upload reads. */
-final class BytesStream implements ReadStream<Buffer> {
+public final class BytesStream implements ReadStream<Buffer> {
     private final Buffer data;
     private Handler<Buffer> handler;
     private Handler<Void> end;
@@ -17,7 +16,7 @@ final class BytesStream implements ReadStream<Buffer> {
         this.data = Buffer.buffer(bytes);
     }
 
-    static BlobStream of(byte[] bytes) {
+    public static BlobStream of(byte[] bytes) {
         BytesStream s = new BytesStream(bytes);
         return BlobStream.of(s, () -> s.done = true);
     }
