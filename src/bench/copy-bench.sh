@@ -8,7 +8,7 @@
 #   bench/many:v1   20 layers x 10 MiB
 #   bench/multi:v1  OCI index of linux/amd64, linux/arm64/v8, linux/arm/v7, each 2 layers x 8 MiB
 # then starts Ferry from its fast-jar (JVM heap defaults, fresh FERRY_DATA_DIR), makes one untimed warm-up
-# copy, and times each scenario RUNS times (the table shows the median, min and max):
+# copy (WARMUP of them for bench/many), and times each scenario RUNS times (the table shows the median, min and max):
 #   - ferry copy big / many / multi (all: true)      POST /api/v1/copy with Prefer: wait=600 (polling
 #                                                    GET /api/v1/jobs/{id} if it still answers 202), into a
 #                                                    fresh empty destination registry (new process, new port,
@@ -53,6 +53,11 @@
 #               grow to a quarter of RAM and so RSS to ~500 MB during a 1 GiB copy)
 #   ONLY=many   only the 20 x 10 MiB case, Ferry then skopeo (bench/big and bench/multi are not even pushed), with
 #               CPU seconds per copy next to the wall time (Ferry: utime+stime from /proc; skopeo: getrusage)
+#   WARMUP      untimed warm-up copies of bench/many, each into a fresh destination, before anything is timed
+#               (default 1). A service that has run for a while has its streaming path compiled; one copy
+#               leaves most of it to the JIT (its CPU per copy keeps falling over the first ~30 copies), so
+#               WARMUP=30 measures a warm replica and WARMUP=1 one that has just started. Every warm-up copy's
+#               CPU seconds are printed as the warm-up curve.
 #   KEEP_LOGS=1 keep the temp dir (registry, Ferry and skopeo logs, job JSON) instead of deleting it
 #
 # Exit status: 0 on success; non-zero if a component fails to start, a copy fails, a copied digest differs
@@ -65,6 +70,7 @@ JAVA_OPTS=${JAVA_OPTS-"-Xmx256m -XX:+UseParallelGC"}
 RUNS="${RUNS:-3}"
 BIG_MB="${BIG_MB:-1024}"
 KEEP_LOGS="${KEEP_LOGS:-0}"
+WARMUP="${WARMUP:-1}"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(cd "$here/../.." && pwd)"
@@ -81,6 +87,7 @@ done
 [[ "$RUNS" =~ ^[0-9]+$ && "$RUNS" -gt 0 && "$RUNS" -le 50 ]] || fail "RUNS must be 1..50 (got '$RUNS')"
 [[ "$BIG_MB" =~ ^[0-9]+$ && "$BIG_MB" -ge 4 && $((BIG_MB % 4)) -eq 0 ]] \
     || fail "BIG_MB must be a multiple of 4, at least 4 (got '$BIG_MB')"
+[[ "$WARMUP" =~ ^[0-9]+$ && "$WARMUP" -ge 1 && "$WARMUP" -le 500 ]] || fail "WARMUP must be 1..500 (got '$WARMUP')"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/ferry-copy-bench.XXXXXX")"
 src_pid=""
@@ -309,9 +316,16 @@ rss_idle=$(rss_kb "$ferry_pid")
 max_heap_mb=$(java ${JAVA_OPTS:-} -XX:+PrintFlagsFinal -version 2>/dev/null | awk '$2 == "MaxHeapSize" {printf "%d", $4 / 1048576}')
 
 # A running service is warm; warm the streaming path with enough bytes for the JIT (skopeo has no JIT).
-log "Ferry: untimed warm-up copies of many and multi (all)"
-fresh_dest
-ferry_copy "$src/bench/many:v1" "$dst/bench/warmup-many:v1" 0 "$work/warmup-many.json"
+hz=$(getconf CLK_TCK)
+log "Ferry: $WARMUP untimed warm-up copies of many (each into a fresh destination), then one of multi (all)"
+warm_cpu=()
+for ((w = 1; w <= WARMUP; w++)); do
+    fresh_dest
+    c0=$(cpu_ticks "$ferry_pid")
+    ferry_copy "$src/bench/many:v1" "$dst/bench/warmup-many:v1" 0 "$work/warmup-many.json"
+    c1=$(cpu_ticks "$ferry_pid")
+    warm_cpu+=("$w:$(python3 -c "print('%.2f' % (($c1 - $c0) / $hz))")")
+done
 [[ -n "$ONLY" ]] || ferry_copy "$src/bench/multi:v1" "$dst/bench/warmup:v1" 1 "$work/warmup.json"
 
 # ---------------------------------------------------------------- 3. measurements
@@ -324,7 +338,6 @@ rss_before=$(rss_kb "$ferry_pid")
 rss_peak=0
 cpu_per_copy=()
 cpu_many=()
-hz=$(getconf CLK_TCK)
 if [[ -z "$ONLY" ]]; then
 for ((i = 1; i <= RUNS; i++)); do
     fresh_dest
@@ -439,6 +452,7 @@ echo
 echo "Ferry copy vs skopeo $(skopeo --version | awk '{print $3}') vs curl, $(nproc) CPUs, RUNS=$RUNS, BIG_MB=$BIG_MB," \
     "java $(java -version 2>&1 | awk -F'"' 'NR == 1 {print $2}') (default max heap ${max_heap_mb} MiB)"
 "${load[@]}" copytable "$stats"
+echo "Ferry warm-up curve, CPU seconds per warm-up copy of many (copy number:CPU-s): ${warm_cpu[*]}"
 echo "CPU seconds per many copy (Ferry process utime+stime; skopeo getrusage): ${cpu_many[*]}"
 echo "load average at the end: $(cat /proc/loadavg)"
 [[ -n "$ONLY" ]] && exit 0
