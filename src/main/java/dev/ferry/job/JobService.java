@@ -345,14 +345,19 @@ public class JobService {
         String id = a.claimed.id();
         events.append(id, "job", snapshot(current(a)));
         a.timer = vertx.setPeriodic(config.jobs().progressInterval().toMillis(), new ProgressTicker(a));
-        Future<JsonNode> outcome;
-        try {
-            outcome = a.work.run(new JobContext(id, events, a.progress, a.cancellation,
-                    new JobUploads(store, a.lease, vertx, clock, () -> a.lost)));
-        } catch (RuntimeException e) {
-            outcome = Future.failedFuture(e);
-        }
-        outcome.onComplete(ar -> finish(a, ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause())));
+        // The work starts on an event loop of its own (Vert.x spreads new contexts over its loops), not on the claimer
+        // or starter thread that claimed it: engine code is event-loop code, and Vert.x drops body chunks that arrive
+        // before a chain built on another thread has set its handler (see RegistryTransport).
+        ((io.vertx.core.impl.VertxInternal) vertx).createEventLoopContext().runOnContext(v -> {
+            Future<JsonNode> outcome;
+            try {
+                outcome = a.work.run(new JobContext(id, events, a.progress, a.cancellation,
+                        new JobUploads(store, a.lease, vertx, clock, () -> a.lost)));
+            } catch (RuntimeException e) {
+                outcome = Future.failedFuture(e);
+            }
+            outcome.onComplete(ar -> finish(a, ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause())));
+        });
     }
 
     /**

@@ -43,6 +43,12 @@ import javax.net.ssl.SSLException;
  * credentials + scope, one re-authentication on 401), retries with backoff and Retry-After, redirects
  * without credentials to other hosts, and bounded body reads. Registry semantics live in
  * {@link dev.ferry.registry.RegistryClient}, not here.
+ *
+ * <p>Threads: every public call may be made from any thread, and runs its whole request chain on a Vert.x event loop
+ * ({@link #onEventLoop}). Vert.x delivers a response's body chunks to the handler set at that moment and drops them
+ * when none is set yet; a chain built on another thread (the job claimer, a worker) can set its handler after the
+ * first chunks were delivered, and a manifest then arrives short of bytes. On the event loop, the response and the
+ * handler that reads it are set in the same tick.
  */
 @ApplicationScoped
 public class RegistryTransport {
@@ -136,6 +142,11 @@ public class RegistryTransport {
                     // one, replacing it); without any handler Vert.x logs an ERROR with a stack trace for a connection
                     // Ferry itself closed on purpose (a cancel, a verified-bad blob, a body nobody reads).
                     resp.exceptionHandler(ignored -> { });
+                    if (streamedBody) {
+                        // the answer to an upload can come before the body is all written (an early refusal); its
+                        // reader is set only then, and Vert.x drops chunks that no handler takes: hold them until read()
+                        resp.pause();
+                    }
                     traffic.observe(rules, resp.getHeader("RateLimit-Remaining"), resp.getHeader("RateLimit-Reset"));
                     resp.end().onComplete(ended -> {
                         untrack.run();
@@ -190,13 +201,35 @@ public class RegistryTransport {
      * when the registry cannot be reached or a body exceeds its cap.
      */
     public Future<RegistryResponse> exchange(RegistryAccess access, RegistryCall call) {
-        access.scope().step(call.action(), access.endpoint());
-        return access.scope().guard(endpoint(access, call.action()).compose(ep -> authorizedExchange(ep, access, call, false)));
+        return onEventLoop(() -> {
+            access.scope().step(call.action(), access.endpoint());
+            return access.scope().guard(endpoint(access, call.action()).compose(ep -> authorizedExchange(ep, access, call, false)));
+        });
     }
 
     /** The base URL ({@code scheme://host[:port]}) that the registry answers on. */
     public Future<String> baseUrl(RegistryAccess access, String action) {
-        return access.scope().guard(endpoint(access, action).map(Endpoint::baseUrl));
+        return onEventLoop(() -> access.scope().guard(endpoint(access, action).map(Endpoint::baseUrl)));
+    }
+
+    /**
+     * Runs {@code chain} on an event loop: at once when called on one, else on a new event-loop context (Vert.x
+     * spreads those over its loops). The answer may then be taken on any thread: a body read into memory is whole,
+     * and a stream comes back paused.
+     */
+    <T> Future<T> onEventLoop(java.util.function.Supplier<Future<T>> chain) {
+        if (io.vertx.core.Context.isOnEventLoopThread()) {
+            return chain.get();
+        }
+        Promise<T> answer = Promise.promise();
+        ((io.vertx.core.impl.VertxInternal) vertx).createEventLoopContext().runOnContext(v -> {
+            try {
+                chain.get().onComplete(answer);
+            } catch (RuntimeException e) {
+                answer.fail(e);
+            }
+        });
+        return answer.future();
     }
 
     private Future<RegistryResponse> authorizedExchange(Endpoint ep, RegistryAccess access, RegistryCall call, boolean reauthenticated) {
@@ -442,8 +475,10 @@ public class RegistryTransport {
      * A non-2xx answer comes back as {@link RegistryStream#refused()} with its bounded error body.
      */
     public Future<RegistryStream> openStream(RegistryAccess access, RegistryCall call) {
-        access.scope().step(call.action(), access.endpoint());
-        return access.scope().guard(endpoint(access, call.action()).compose(ep -> authorizedOpen(ep, access, call, false)));
+        return onEventLoop(() -> {
+            access.scope().step(call.action(), access.endpoint());
+            return access.scope().guard(endpoint(access, call.action()).compose(ep -> authorizedOpen(ep, access, call, false)));
+        });
     }
 
     private Future<RegistryStream> authorizedOpen(Endpoint ep, RegistryAccess access, RegistryCall call, boolean reauthenticated) {
@@ -540,6 +575,10 @@ public class RegistryTransport {
      * complete body).
      */
     public Future<RegistryResponse> upload(RegistryAccess access, RegistryCall call, long contentLength, BodyWriter body) {
+        return onEventLoop(() -> uploadOnLoop(access, call, contentLength, body));
+    }
+
+    private Future<RegistryResponse> uploadOnLoop(RegistryAccess access, RegistryCall call, long contentLength, BodyWriter body) {
         return access.scope().guard(endpoint(access, call.action())).compose(ep -> {
             String url = absolute(ep, call);
             return authorization(ep.challenges(), access, call.scope(), call.action()).compose(auth -> {
@@ -686,8 +725,33 @@ public class RegistryTransport {
             body.appendBuffer(chunk);
         });
         resp.exceptionHandler(promise::tryFail);
-        resp.endHandler(v -> promise.tryComplete(new RegistryResponse(status, resp.headers(), body, url)));
+        long expected = announcedLength(resp, call);
+        resp.endHandler(v -> {
+            if (expected >= 0 && body.length() != expected) {
+                // HTTP/1.1 framing makes this impossible on the wire: bytes went missing in this process, and a
+                // short body must never pass for the whole one
+                promise.tryFail(new FerryException(ProblemType.REGISTRY_INVALID_RESPONSE, call.action() + ": read "
+                        + body.length() + " bytes of the " + expected + " the registry announced"));
+                return;
+            }
+            promise.tryComplete(new RegistryResponse(status, resp.headers(), body, url));
+        });
+        resp.resume(); // an upload's answer waits paused for this reader (request()); every handler is set by now
         return promise.future();
+    }
+
+    /** The Content-Length of a body that is read whole (not a HEAD's, not a 204's or 304's), or -1. */
+    private static long announcedLength(HttpClientResponse resp, RegistryCall call) {
+        String length = resp.getHeader("Content-Length");
+        int status = resp.statusCode();
+        if (length == null || call.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(length.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     private static FerryException tooLarge(RegistryCall call, long announced, int cap) {
