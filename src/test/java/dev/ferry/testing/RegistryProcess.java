@@ -34,12 +34,23 @@ public final class RegistryProcess implements AutoCloseable {
     private final boolean tls;
     private volatile boolean stopped;
 
+    /** Every registry this class loader started and nobody stopped yet: the JVM's exit stops them. */
+    private static final java.util.Set<RegistryProcess> RUNNING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        // A test class may keep its registries in static fields and never stop them (Quarkus even loads such a class
+        // in two class loaders, so each starts its own pair): whatever is left when the JVM exits is stopped here.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> List.copyOf(RUNNING).forEach(RegistryProcess::stop),
+                "ferry-test-registries-stop"));
+    }
+
     private RegistryProcess(Path tempDir, Path logFile, int port, Process process, boolean tls) {
         this.tls = tls;
         this.tempDir = tempDir;
         this.logFile = logFile;
         this.port = port;
         this.process = process;
+        RUNNING.add(this);
     }
 
     // ------------------------------------------------------------------ factories
@@ -201,6 +212,7 @@ public final class RegistryProcess implements AutoCloseable {
             return;
         }
         stopped = true;
+        RUNNING.remove(this);
         killQuietly(process);
         deleteRecursively(tempDir);
     }
