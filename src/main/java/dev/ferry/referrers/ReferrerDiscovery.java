@@ -79,14 +79,10 @@ public class ReferrerDiscovery {
     public Future<List<Found>> attachedTo(RegistryAccess access, ImageReference repo, Digest subject, ReferrerOptions options,
                                           Future<java.util.Set<String>> present) {
         String filter = options.artifactTypes().size() == 1 ? options.artifactTypes().get(0) : null;
-        boolean probe = !knownWithoutApi(access.registry());
-        Future<List<JsonNode>> api = probe ? registry.referrersGet(access, repo, subject, filter) : Future.succeededFuture(null);
+        Future<List<JsonNode>> api = referrersApi(access, repo, subject, filter);
         Future<List<Found>> referrers = api.compose(list -> {
             if (list != null) {
                 return Future.succeededFuture(fromDescriptors(subject, list, "api"));
-            }
-            if (probe) {
-                withoutApi.put(access.registry(), clock.instant().plus(API_ABSENCE_TTL));
             }
             return present.compose(tags -> tags != null && !tags.contains(FallbackTags.indexTag(subject))
                     ? Future.succeededFuture(List.<Found>of()) : fallbackIndex(access, repo, subject));
@@ -107,6 +103,46 @@ public class ReferrerDiscovery {
             return all.stream().filter(f -> options.wants(f.artifactType())).toList();
         });
     }
+
+    /**
+     * The referrers API's answer for {@code subject}, or null where the registry has none. One image at a time asks a
+     * registry not yet known either way: the images copied beside it (a sync's, an index's platforms) wait for that
+     * first answer instead of each sending its own probe to a registry that will answer 404 to all of them. A probe that
+     * failed (not a 404) tells the waiters nothing: each then asks for itself.
+     */
+    private Future<List<JsonNode>> referrersApi(RegistryAccess access, ImageReference repo, Digest subject, String filter) {
+        String host = access.registry();
+        if (knownWithoutApi(host)) {
+            return Future.succeededFuture(null);
+        }
+        java.time.Instant hasApiUntil = withApi.get(host);
+        if (hasApiUntil != null && clock.instant().isBefore(hasApiUntil)) {
+            return registry.referrersGet(access, repo, subject, filter).onSuccess(list -> {
+                if (list == null) { // downgraded meanwhile
+                    withApi.remove(host);
+                    withoutApi.put(host, clock.instant().plus(API_ABSENCE_TTL));
+                }
+            });
+        }
+        io.vertx.core.Promise<Boolean> mine = io.vertx.core.Promise.promise();
+        Future<Boolean> first = probing.putIfAbsent(host, mine.future());
+        if (first != null) {
+            return first.compose(hasApi -> hasApi ? registry.referrersGet(access, repo, subject, filter) : Future.succeededFuture(null));
+        }
+        return registry.referrersGet(access, repo, subject, filter).onComplete(ar -> {
+            if (ar.succeeded()) {
+                (ar.result() == null ? withoutApi : withApi).put(host, clock.instant().plus(API_ABSENCE_TTL));
+            }
+            probing.remove(host, mine.future());
+            mine.complete(!(ar.succeeded() && ar.result() == null));
+        });
+    }
+
+    /** Registries that answered the referrers API (remembered as long as an absence), so nobody waits for a probe. */
+    private final java.util.Map<String, java.time.Instant> withApi = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The registries being asked for the first time whether they have the referrers API (true: have it, or unknown). */
+    private final java.util.Map<String, Future<Boolean>> probing = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Future<List<Found>> fallbackIndex(RegistryAccess access, ImageReference repo, Digest subject) {
         return absentAsNull(registry.manifestGet(access, repo.withDigest(null).withTag(FallbackTags.indexTag(subject))))
