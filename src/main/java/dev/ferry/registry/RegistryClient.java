@@ -382,11 +382,15 @@ public class RegistryClient {
      * how far it got (GET on the session: 204 with {@code Range: 0-LAST}); the upload continues from there, and a session
      * that is gone (404, or a registry that invalidated it) starts the blob over.
      * <p>
-     * The digest still covers the whole blob: the source is read from its first byte and the bytes the registry already
-     * holds are hashed, not sent again (they cost a download, never an upload). A JDK MessageDigest's state cannot be
-     * stored, and trusting only the registry's check at the final PUT would let a registry that does not verify commit
-     * wrong content; so Ferry re-reads and verifies the blob itself, as for every other blob. The download of an
-     * interrupted source still resumes with a Range request, as for every blob.
+     * The digest still covers the whole blob, and nothing is committed (the PUT with the digest) before it matched;
+     * trusting only the registry's check at the final PUT would let a registry that does not verify commit wrong content.
+     * Within one run the pump clones its digest state where each chunk ends ({@link DigestSnapshots}, the few most recent
+     * only): a chunk that failed in flight and is continued from the registry's offset reads the source again from that
+     * offset only (a Range request) and continues the hash from the clone taken at exactly that byte. Across runs (a run
+     * that takes over a killed one has no digest state: it is never stored), and within a run when no clone was kept at
+     * the registry's offset or the source cannot answer the Range request, the source is read again from its first byte
+     * and the bytes the registry already holds are hashed, not sent again (they cost a download, never an upload). The
+     * download of an interrupted source still resumes with a Range request, as for every blob.
      */
     private Future<Long> blobCopyChunked(RegistryAccess srcAccess, RegistryAccess dstAccess, ImageReference dstRepo,
                                          Descriptor blob, StreamWatch watch, String action, RegistryCall get) {
@@ -406,21 +410,24 @@ public class RegistryClient {
                 return blobUploadStart(dstAccess, dstRepo, action).map(location -> new UploadStart(location, 0));
             });
         });
-        return start.compose(at -> chunkedFrom(srcAccess, dstAccess, dstRepo, blob, watch, action, get, at, 0));
+        DigestSnapshots snapshots = new DigestSnapshots(config.transfer().uploadChunkSize());
+        return start.compose(at -> chunkedFrom(srcAccess, dstAccess, dstRepo, blob, watch, action, get, at, 0, snapshots));
     }
 
     /**
      * One pass of a chunked copy from {@code at}. A chunk that failed in flight (BAD-INPUT row 23: answered 416, 429 or a
      * retryable 5xx, its connection dropped, no answer within the first-byte timeout) does not start the blob over: the
      * session is asked how far it got (GET, {@code Range}) and the copy continues from there, by the same path as a run
-     * that takes over a killed one (the source read again from its first byte, the bytes the registry holds hashed and
-     * skipped), at most {@code ferry.transfer.chunk-resume-attempts} times per blob; then the blob fails
+     * that takes over a killed one, except that the source is read again only from the registry's offset when the
+     * digest state at exactly that byte was kept in {@code snapshots} (else from its first byte, the bytes the registry
+     * holds hashed and skipped), at most {@code ferry.transfer.chunk-resume-attempts} times per blob; then the blob fails
      * ({@link ChunkResumesSpent}, not streamed again from zero). Any other failure, or a session that is gone (404, or
      * refused: distribution cancels a session whose bytes disagree with the offset in its location), cancels the
      * session, and the caller's blob retries start it over.
      */
     private Future<Long> chunkedFrom(RegistryAccess srcAccess, RegistryAccess dstAccess, ImageReference dstRepo, Descriptor blob,
-                                     StreamWatch watch, String action, RegistryCall get, UploadStart at, int resumes) {
+                                     StreamWatch watch, String action, RegistryCall get, UploadStart at, int resumes,
+                                     DigestSnapshots snapshots) {
         UploadSessions sessions = watch.sessions();
         String destination = dstAccess.registry() + "/" + dstRepo.repository();
         String scope = pushScope(dstRepo);
@@ -461,12 +468,26 @@ public class RegistryClient {
                 return watch.onAbort(abort);
             }
         };
-        return recorded.compose(v -> transport.openStream(srcAccess, get)).compose(opened -> {
-            if (!opened.isSuccess()) {
-                return Future.failedFuture(RegistryErrors.failure(opened.refused(), action, ProblemType.BLOB_NOT_FOUND));
+        // within the run, the digest state at the registry's offset may be there: the source is then read from that
+        // offset only (Range); otherwise (a run that took over, no snapshot at that offset, a source that cannot do
+        // Range) it is read from its first byte and the bytes the registry holds are hashed, not sent
+        java.security.MessageDigest seed = resumes > 0 && at.offset() > 0 ? snapshots.at(at.offset()) : null;
+        Future<BlobStream> ranged = seed == null ? Future.succeededFuture()
+                : recorded.compose(v -> reopenFrom(srcAccess, get, at.offset(), action))
+                        .map(resp -> VerifyingPump.download(resp, offset -> reopenFrom(srcAccess, get, offset, action)))
+                        .otherwise((BlobStream) null);
+        return ranged.compose(fromOffset -> {
+            if (fromOffset != null) {
+                return VerifyingPump.pumpSeeded(fromOffset, sink, blob, action, counted, at.offset(), seed, snapshots)
+                        .map(done -> blob.size());
             }
-            BlobStream from = VerifyingPump.download(opened.response(), offset -> reopenFrom(srcAccess, get, offset, action));
-            return VerifyingPump.pumpFrom(from, sink, blob, action, counted, at.offset()).map(done -> blob.size());
+            return recorded.compose(v -> transport.openStream(srcAccess, get)).compose(opened -> {
+                if (!opened.isSuccess()) {
+                    return Future.failedFuture(RegistryErrors.failure(opened.refused(), action, ProblemType.BLOB_NOT_FOUND));
+                }
+                BlobStream from = VerifyingPump.download(opened.response(), offset -> reopenFrom(srcAccess, get, offset, action));
+                return VerifyingPump.pumpFrom(from, sink, blob, action, counted, at.offset(), snapshots).map(done -> blob.size());
+            });
         }).compose(n -> sessions.forget(destination, blob.digest()).map(n)).recover(t -> {
             if (sessions.handedOver()) {
                 return Future.failedFuture(t); // the job's new owner continues this session: leave it be
@@ -500,7 +521,7 @@ public class RegistryClient {
                 if (status != null) {
                     watch.bytes(status.offset() - (at.offset() + reported.get()));
                     watch.uploadResumed(status.offset(), sink.acknowledged(), false);
-                    return chunkedFrom(srcAccess, dstAccess, dstRepo, blob, watch, action, get, status, resumes + 1);
+                    return chunkedFrom(srcAccess, dstAccess, dstRepo, blob, watch, action, get, status, resumes + 1, snapshots);
                 }
                 return blobUploadCancel(dstAccess, dstRepo, sink.location(), scope)
                         .compose(v -> sessions.forget(destination, blob.digest()))

@@ -35,6 +35,9 @@ public final class VerifyingPump {
     private final String action;
     private final StreamWatch watch;
     private final MessageDigest hash;
+    /** Where the digest state is cloned at chunk ends (null: nowhere), and the next offset to clone it at. */
+    private final DigestSnapshots snapshots;
+    private long nextSnapshot = Long.MAX_VALUE;
     private final Promise<Void> done = Promise.promise();
     private Buffer held;
     private long count;
@@ -43,7 +46,18 @@ public final class VerifyingPump {
     private final boolean writeThrough;
 
     private VerifyingPump(BlobStream source, BlobSink sink, Descriptor expected, String action, StreamWatch watch, long skip) {
-        this.skip = skip;
+        this(source, sink, expected, action, watch, skip, null, 0, null);
+    }
+
+    /**
+     * {@code seed} null: the source starts at byte 0 and the first {@code skip} bytes are hashed, not written. Otherwise
+     * the source starts at byte {@code start}, {@code seed} is the digest state after exactly {@code start} bytes, and
+     * every byte read is hashed and written. With {@code snapshots}, the digest is cloned where each chunk of this pass
+     * ends: at the pass's first byte ({@code skip} or {@code start}) plus multiples of the snapshots' interval.
+     */
+    private VerifyingPump(BlobStream source, BlobSink sink, Descriptor expected, String action, StreamWatch watch, long skip,
+                          DigestSnapshots snapshots, long start, MessageDigest seed) {
+        this.skip = seed == null ? skip : 0;
         this.writeThrough = sink.commitsSeparately();
         this.source = source;
         this.sink = sink;
@@ -51,7 +65,13 @@ public final class VerifyingPump {
         this.expected = expected;
         this.action = action;
         this.watch = watch;
-        this.hash = expected.digest().newMessageDigest();
+        this.hash = seed == null ? expected.digest().newMessageDigest() : seed;
+        this.count = seed == null ? 0 : start;
+        this.snapshots = snapshots;
+        if (snapshots != null) {
+            long passStart = seed == null ? skip : start;
+            nextSnapshot = count < passStart ? passStart : passStart + snapshots.interval();
+        }
     }
 
     /** Pumps {@code source} (paused, unread) into {@code sink}; completes once the sink has been ended. */
@@ -66,6 +86,32 @@ public final class VerifyingPump {
      */
     static Future<Void> pumpFrom(BlobStream source, BlobSink sink, Descriptor expected, String action, StreamWatch watch, long skip) {
         return new VerifyingPump(source, sink, expected, action, watch, skip).start();
+    }
+
+    /**
+     * As {@link #pumpFrom}, cloning the digest into {@code snapshots} where each chunk of this pass ends (from byte
+     * {@code skip} on, the snapshots' interval apart), so that a resume within the run can continue from one of them
+     * ({@link #pumpSeeded}).
+     */
+    static Future<Void> pumpFrom(BlobStream source, BlobSink sink, Descriptor expected, String action, StreamWatch watch, long skip,
+                                 DigestSnapshots snapshots) {
+        return new VerifyingPump(source, sink, expected, action, watch, skip, snapshots, 0, null).start();
+    }
+
+    /**
+     * Continues a blob from byte {@code start} with the digest state after exactly those bytes ({@code seed}, a clone
+     * from {@link DigestSnapshots#at}): {@code source} delivers the blob from byte {@code start} (a Range request), the
+     * bytes before it are neither read nor written, and every byte from {@code start} on is hashed and written. Size
+     * and digest are checked over the whole blob as for {@link #pump}: the count starts at {@code start}, the digest
+     * from the seed. The digest is cloned into {@code snapshots} at {@code start} plus multiples of their interval.
+     */
+    static Future<Void> pumpSeeded(BlobStream source, BlobSink sink, Descriptor expected, String action, StreamWatch watch,
+                                   long start, MessageDigest seed, DigestSnapshots snapshots) {
+        java.util.Objects.requireNonNull(seed, "seed");
+        if (start < 0 || start > expected.size()) {
+            throw new IllegalArgumentException("start " + start + " outside the blob's " + expected.size() + " bytes");
+        }
+        return new VerifyingPump(source, sink, expected, action, watch, 0, snapshots, start, seed).start();
     }
 
     /** A registry download as a blob stream that resumes through {@code reopener} (null: it cannot). */
@@ -160,7 +206,7 @@ public final class VerifyingPump {
             abort(mismatch("more than the " + expected.size() + " bytes its descriptor states"));
             return;
         }
-        hash.update(buffer.getByteBuf().nioBuffer()); // a view, not a copy of the chunk
+        hashAndSnapshot(buffer);
         if (skip > 0) {
             if (buffer.length() <= skip) {
                 skip -= buffer.length();
@@ -182,6 +228,30 @@ public final class VerifyingPump {
         if (upload.writeQueueFull()) {
             source.stream().pause();
             upload.drainHandler(v -> resumeCurrent());
+        }
+    }
+
+    /**
+     * Hashes {@code buffer} (whose last byte is byte {@code count} of the blob) through a view, not a copy; where a
+     * snapshot offset falls inside it, the update is split there and the digest cloned at exactly that byte.
+     */
+    private void hashAndSnapshot(Buffer buffer) {
+        io.netty.buffer.ByteBuf bytes = buffer.getByteBuf();
+        int base = bytes.readerIndex();
+        int length = buffer.length();
+        long first = count - length; // the blob offset of the buffer's first byte
+        int done = 0;
+        while (nextSnapshot <= count && nextSnapshot < expected.size()) {
+            int cut = (int) (nextSnapshot - first);
+            if (cut > done) {
+                hash.update(bytes.nioBuffer(base + done, cut - done));
+            }
+            done = cut;
+            snapshots.take(nextSnapshot, hash);
+            nextSnapshot += snapshots.interval();
+        }
+        if (done < length) {
+            hash.update(bytes.nioBuffer(base + done, length - done));
         }
     }
 

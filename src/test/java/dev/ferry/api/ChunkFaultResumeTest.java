@@ -113,23 +113,11 @@ class ChunkFaultResumeTest {
         String repo = "chunkfault/" + cell.name().toLowerCase().replace('_', '-');
         new RegistryPusher(SharedRegistries.get().anonymous().baseUrl()).push(repo, "v1", image);
         Seen seen = new Seen();
-        try (FaultyProxy proxy = new FaultyProxy(dest.hostPort(), 0, 0, 7)) {
-            proxy.rule((method, path, nth) -> {
-                if (!path.contains("/blobs/uploads/")) {
-                    return null;
-                }
-                if ("POST".equals(method)) {
-                    seen.sessions.incrementAndGet();
-                } else if ("GET".equals(method)) {
-                    seen.statusAsks.incrementAndGet();
-                } else if ("DELETE".equals(method)) {
-                    seen.cancels.incrementAndGet();
-                } else if ("PATCH".equals(method) && seen.patches.incrementAndGet() == FAULTED_CHUNK) {
-                    return fault(cell);
-                }
-                return null;
-            });
-            JsonNode job = copy(repo, proxy);
+        // the source behind a proxy too, which counts the layer's bytes it serves (no faults there)
+        try (FaultyProxy source = new FaultyProxy(SharedRegistries.get().anonymous().hostPort(), 0, 0, 5);
+             FaultyProxy proxy = new FaultyProxy(dest.hostPort(), 0, 0, 7)) {
+            proxy.rule(faultOnce(seen, fault(cell)));
+            JsonNode job = copy(source.hostPort(), repo, proxy);
             assertEquals("succeeded", job.get("state").asText(), cell + ": " + job);
             assertAtTheDestination(repo, image, layer, cell);
             assertTrue(job.at("/progress/bytesTotal").asLong() > 0, cell + ": " + job);
@@ -146,6 +134,8 @@ class ChunkFaultResumeTest {
                 assertEquals(3, seen.sessions.get(), cell + ": one session for the config, two for the layer (the first lost)");
                 assertEquals(FAULTED_CHUNK * (long) CHUNK, resent, cell + ": the layer sent again from zero once its session was gone");
                 assertTrue(resumed == null, cell + ": no resumed event for a session that was gone: " + resumed);
+                assertEquals(2L * LAYER, source.blobBytesSent(layer.digest()),
+                        cell + ": the blob started over: a fresh pass reads the source from byte 0");
             } else {
                 assertEquals(1, seen.statusAsks.get(), cell + ": the session was asked once how far it got");
                 assertEquals(2, seen.sessions.get(), cell + ": one session for the config, one for the layer, continued");
@@ -155,9 +145,66 @@ class ChunkFaultResumeTest {
                 assertEquals(2L * CHUNK, resumed.get("bytesKept").asLong(), cell + ": " + resumed);
                 assertEquals(LAYER - 2L * CHUNK, resumed.get("bytesToSend").asLong(), cell + ": " + resumed);
                 assertFalse(resumed.get("sessionLost").asBoolean(), cell + ": " + resumed);
+                // the first pass's download (served whole: the proxy sends the body at once) and, for the resume, only
+                // the bytes after the registry's offset (a Range request), the hash continued from the state kept there
+                assertEquals(LAYER + (LAYER - 2L * CHUNK), source.blobBytesSent(layer.digest()),
+                        cell + ": the source read again only from the resume offset, not from byte 0");
             }
-            System.out.printf("chunk fault %s: %d-byte layer in %d-byte chunks, PATCH bytes %d, re-sent %d%n", cell, LAYER,
-                    CHUNK, patched, resent);
+            System.out.printf("chunk fault %s: %d-byte layer in %d-byte chunks, PATCH bytes %d, re-sent %d, source bytes %d%n",
+                    cell, LAYER, CHUNK, patched, resent, source.blobBytesSent(layer.digest()));
+        }
+    }
+
+    /** The destination's rule: counts the layer's upload requests and answers the {@code FAULTED_CHUNK}th PATCH with {@code fault}. */
+    private static FaultyProxy.Rule faultOnce(Seen seen, Fault fault) {
+        return (method, path, nth) -> {
+            if (!path.contains("/blobs/uploads/")) {
+                return null;
+            }
+            if ("POST".equals(method)) {
+                seen.sessions.incrementAndGet();
+            } else if ("GET".equals(method)) {
+                seen.statusAsks.incrementAndGet();
+            } else if ("DELETE".equals(method)) {
+                seen.cancels.incrementAndGet();
+            } else if ("PATCH".equals(method) && seen.patches.incrementAndGet() == FAULTED_CHUNK) {
+                return fault;
+            }
+            return null;
+        };
+    }
+
+    /**
+     * The fallback within a run: the source answers the resume's Range request with the whole blob as 200 (a registry
+     * without range support), so the pass reads the source from byte 0 again, hashes the bytes the registry holds
+     * without sending them, and the digest still covers every byte.
+     */
+    @Test
+    void shouldReadTheSourceFromZeroAgainWhenItCannotAnswerTheRangeOfAResume() throws Exception {
+        TestImages.Image image = IMAGES.ociImage(1, LAYER, "linux", "amd64", null);
+        TestImages.Blob layer = image.layers().get(0);
+        String repo = "chunkfault/no-source-range";
+        new RegistryPusher(SharedRegistries.get().anonymous().baseUrl()).push(repo, "v1", image);
+        Seen seen = new Seen();
+        try (FaultyProxy source = new FaultyProxy(SharedRegistries.get().anonymous().hostPort(), 0, 0, 5);
+             FaultyProxy proxy = new FaultyProxy(dest.hostPort(), 0, 0, 7)) {
+            // every GET of the layer after the first is answered 200 with the whole blob when it asked for a range
+            source.rule((method, path, nth) -> "GET".equals(method) && path.endsWith("/blobs/" + layer.digest()) && nth > 1
+                    ? new Fault.WrongRange(0) : null);
+            proxy.rule(faultOnce(seen, new Fault.Status(503, Map.of("Retry-After", "0"))));
+            JsonNode job = copy(source.hostPort(), repo, proxy);
+            assertEquals("succeeded", job.get("state").asText(), job.toString());
+            assertAtTheDestination(repo, image, layer, null);
+            assertEquals(job.at("/progress/bytesTotal").asLong(), job.at("/progress/bytesDone").asLong(),
+                    "the progress counts the failed chunk once: " + job.get("progress"));
+            long resent = proxy.uploadBytes.get() - image.config().size() - LAYER;
+            assertEquals(CHUNK, resent, "only the failed chunk went again: the bytes the registry holds were hashed, not sent");
+            assertEquals(2, seen.sessions.get(), "one session for the config, one for the layer, continued");
+            assertEquals(0, seen.cancels.get(), "no session cancelled");
+            // the first pass, the refused Range request (answered with the whole blob), and the pass from byte 0
+            assertEquals(3L * LAYER, source.blobBytesSent(layer.digest()), "the source read again from byte 0");
+            System.out.printf("chunk fault without source range: PATCH bytes re-sent %d, source bytes %d%n", resent,
+                    source.blobBytesSent(layer.digest()));
         }
     }
 
@@ -198,8 +245,12 @@ class ChunkFaultResumeTest {
     }
 
     private static JsonNode copy(String repo, FaultyProxy proxy) throws Exception {
+        return copy(SharedRegistries.get().anonymous().hostPort(), repo, proxy);
+    }
+
+    private static JsonNode copy(String sourceHostPort, String repo, FaultyProxy proxy) throws Exception {
         String id = given().contentType("application/json")
-                .body(Map.of("source", SharedRegistries.get().anonymous().hostPort() + "/" + repo + ":v1",
+                .body(Map.of("source", sourceHostPort + "/" + repo + ":v1",
                         "destination", proxy.hostPort() + "/" + repo + ":v1", "srcTlsVerify", false, "destTlsVerify", false))
                 .post("/api/v1/copy").then().statusCode(202).extract().jsonPath().getString("id");
         JsonNode job = JSON.readTree(given().get("/api/v1/jobs/" + id).asByteArray());

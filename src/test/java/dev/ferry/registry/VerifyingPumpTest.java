@@ -191,4 +191,176 @@ class VerifyingPumpTest {
         assertFalse(sink.ended, "and never ended");
         assertEquals("aaaa", sink.written.toString(), "the last buffer never reached the sink");
     }
+
+    // ---- digest snapshots and a seeded continuation --------------------------------------------------------------
+
+    /** 1000 bytes that are not periodic, so a snapshot at the wrong offset cannot hash the same. */
+    private static String content() {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; b.length() < 1000; i++) {
+            b.append(Integer.toString(i * 7919 % 1009, 36));
+        }
+        return b.substring(0, 1000);
+    }
+
+    /** Emits {@code content} from {@code from} on in buffers of {@code size} bytes, then ends. */
+    private static void emitAll(Source s, String content, int from, int size) {
+        for (int i = from; i < content.length(); i += size) {
+            s.emit(content.substring(i, Math.min(content.length(), i + size)));
+        }
+        s.end.handle(null);
+    }
+
+    private static String hex(byte[] b) {
+        return java.util.HexFormat.of().formatHex(b);
+    }
+
+    private static String sha256Hex(String s) throws Exception {
+        return hex(java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Buffers of 37 bytes put every chunk end inside a buffer, buffers of 100 put them at buffer edges, 250 put two
+     * inside one buffer, 1 byte at a time makes every buffer an edge: in every case the clone at each chunk end is the
+     * digest of exactly the bytes before it, and a pump seeded with it from there (in other buffer sizes) verifies the
+     * whole blob and writes only the bytes after it.
+     */
+    @Test
+    void shouldSnapshotAtEveryChunkEndAndContinueFromEachSnapshotToTheSameDigest() throws Exception {
+        String content = content();
+        Descriptor blob = descriptorOf(content);
+        for (int size : new int[] {37, 100, 250, 1, 1000}) {
+            DigestSnapshots snapshots = new DigestSnapshots(100, 100);
+            Source s = new Source();
+            Sink sink = new Sink();
+            Future<Void> done = VerifyingPump.pumpFrom(BlobStream.of(s, () -> s.aborted = true),
+                    BlobSink.of(sink, () -> sink.reset = true), blob, "test", StreamWatch.NONE, 0, snapshots);
+            emitAll(s, content, 0, size);
+            assertTrue(done.succeeded(), size + ": " + done.cause());
+            assertEquals(content, sink.written.toString(), size + ": one pass writes everything");
+            assertEquals("[100, 200, 300, 400, 500, 600, 700, 800, 900]", java.util.Arrays.toString(snapshots.offsets()),
+                    size + ": one snapshot per chunk end, none at 0 or at the blob's end");
+            for (long at : snapshots.offsets()) {
+                assertEquals(sha256Hex(content.substring(0, (int) at)), hex(snapshots.at(at).digest()),
+                        size + ": the snapshot at " + at + " is the digest of exactly the bytes before it");
+                for (int again : new int[] {1, 33, 100, 1000}) {
+                    DigestSnapshots next = new DigestSnapshots(100, 100);
+                    Source rest = new Source();
+                    Sink resumed = new Sink();
+                    long[] bytes = {0};
+                    Future<Void> seeded = VerifyingPump.pumpSeeded(BlobStream.of(rest, () -> rest.aborted = true),
+                            BlobSink.of(resumed, () -> resumed.reset = true), blob, "test", counting(bytes), at,
+                            snapshots.at(at), next);
+                    emitAll(rest, content, (int) at, again);
+                    assertTrue(seeded.succeeded(), size + "/" + at + "/" + again + ": " + seeded.cause());
+                    assertEquals(content.substring((int) at), resumed.written.toString(), "only the bytes from " + at);
+                    assertEquals(content.length() - at, bytes[0], "progress counts only the bytes from " + at);
+                    assertEquals(at + 100 < 1000 ? at + 100 : -1, next.offsets().length == 0 ? -1 : next.offsets()[0],
+                            "the seeded pass snapshots its own chunk ends, from " + at + " on");
+                }
+            }
+        }
+    }
+
+    private static StreamWatch counting(long[] bytes) {
+        return new StreamWatch() {
+            @Override
+            public void bytes(long n) {
+                bytes[0] += n;
+            }
+
+            @Override
+            public Runnable onAbort(Runnable abort) {
+                return () -> {
+                };
+            }
+        };
+    }
+
+    @Test
+    void shouldFailAndResetWhenTheSeedIsNotTheStateAtItsOffset() {
+        String content = content();
+        Descriptor blob = descriptorOf(content);
+        DigestSnapshots snapshots = new DigestSnapshots(100, 100);
+        Source s = new Source();
+        Sink sink = new Sink();
+        VerifyingPump.pumpFrom(BlobStream.of(s, () -> s.aborted = true), BlobSink.of(sink, () -> sink.reset = true),
+                blob, "test", StreamWatch.NONE, 0, snapshots);
+        emitAll(s, content, 0, 64);
+        Source rest = new Source();
+        Sink resumed = new Sink();
+        Future<Void> seeded = VerifyingPump.pumpSeeded(BlobStream.of(rest, () -> rest.aborted = true),
+                BlobSink.of(resumed, () -> resumed.reset = true), blob, "test", StreamWatch.NONE, 300, snapshots.at(200), null);
+        emitAll(rest, content, 300, 64);
+        assertTrue(seeded.failed(), "the state after 200 bytes continued at byte 300 skips 100 bytes of the hash");
+        assertTrue(resumed.reset, "the sink is reset");
+        assertFalse(resumed.ended, "and never ended");
+    }
+
+    @Test
+    void shouldFailWhenASeededSourceSendsMoreOrFewerBytesThanTheRestOfTheBlob() {
+        String content = content();
+        Descriptor blob = descriptorOf(content);
+        DigestSnapshots snapshots = new DigestSnapshots(100, 100);
+        Source s = new Source();
+        Sink sink = new Sink();
+        VerifyingPump.pumpFrom(BlobStream.of(s, () -> s.aborted = true), BlobSink.of(sink, () -> sink.reset = true),
+                blob, "test", StreamWatch.NONE, 0, snapshots);
+        emitAll(s, content, 0, 64);
+        // the source answers the Range request from the first byte: 1000 bytes after the 300 the seed covers
+        Source whole = new Source();
+        Sink tooMuch = new Sink();
+        Future<Void> more = VerifyingPump.pumpSeeded(BlobStream.of(whole, () -> whole.aborted = true),
+                BlobSink.of(tooMuch, () -> tooMuch.reset = true), blob, "test", StreamWatch.NONE, 300, snapshots.at(300), null);
+        whole.emit(content.substring(0, 500));
+        whole.emit(content.substring(500));
+        assertTrue(more.failed() && more.cause().getMessage().contains("more than the 1000 bytes"), String.valueOf(more.cause()));
+        assertTrue(whole.aborted && tooMuch.reset);
+        Source shortSource = new Source();
+        Sink tooLittle = new Sink();
+        Future<Void> fewer = VerifyingPump.pumpSeeded(BlobStream.of(shortSource, () -> shortSource.aborted = true),
+                BlobSink.of(tooLittle, () -> tooLittle.reset = true), blob, "test", StreamWatch.NONE, 300, snapshots.at(300), null);
+        shortSource.emit(content.substring(300, 999));
+        shortSource.end.handle(null);
+        assertTrue(fewer.failed() && fewer.cause().getMessage().contains("999 bytes"), String.valueOf(fewer.cause()));
+        assertFalse(tooLittle.ended);
+    }
+
+    /**
+     * The path of a run that takes over, and of a resume with no snapshot at the registry's offset: the source from byte
+     * 0, the first {@code skip} bytes hashed and not written; the pass's own chunk ends are snapshotted from {@code skip}
+     * on (its chunks start there), the one at {@code skip} included.
+     */
+    @Test
+    void shouldSnapshotTheChunkEndsOfAPassThatSkipsTheBytesTheRegistryHolds() throws Exception {
+        String content = content();
+        Descriptor blob = descriptorOf(content);
+        DigestSnapshots snapshots = new DigestSnapshots(100, 100);
+        Source s = new Source();
+        Sink sink = new Sink();
+        Future<Void> done = VerifyingPump.pumpFrom(BlobStream.of(s, () -> s.aborted = true),
+                BlobSink.of(sink, () -> sink.reset = true), blob, "test", StreamWatch.NONE, 250, snapshots);
+        emitAll(s, content, 0, 64);
+        assertTrue(done.succeeded(), String.valueOf(done.cause()));
+        assertEquals(content.substring(250), sink.written.toString());
+        assertEquals("[250, 350, 450, 550, 650, 750, 850, 950]", java.util.Arrays.toString(snapshots.offsets()));
+        assertEquals(sha256Hex(content.substring(0, 350)), hex(snapshots.at(350).digest()));
+    }
+
+    @Test
+    void shouldKeepOnlyTheMostRecentSnapshots() throws Exception {
+        String content = content();
+        DigestSnapshots snapshots = new DigestSnapshots(100);
+        Source s = new Source();
+        Sink sink = new Sink();
+        VerifyingPump.pumpFrom(BlobStream.of(s, () -> s.aborted = true), BlobSink.of(sink, () -> sink.reset = true),
+                descriptorOf(content), "test", StreamWatch.NONE, 0, snapshots);
+        emitAll(s, content, 0, 64);
+        assertEquals("[600, 700, 800, 900]", java.util.Arrays.toString(snapshots.offsets()));
+        assertEquals(null, snapshots.at(500), "an old one is gone: a resume there reads the source from byte 0");
+        java.security.MessageDigest a = snapshots.at(900);
+        a.update((byte) 1);
+        assertEquals(sha256Hex(content.substring(0, 900)), hex(snapshots.at(900).digest()),
+                "each caller gets its own clone: using one does not change the kept state");
+    }
 }

@@ -40,6 +40,19 @@ public final class FaultyProxy implements AutoCloseable {
     public final AtomicInteger forwarded = new AtomicInteger();
     /** Bytes of blob bodies sent to the client (a resumed download counts only what was sent again). */
     public final java.util.concurrent.atomic.AtomicLong blobBytesSent = new java.util.concurrent.atomic.AtomicLong();
+    /** {@link #blobBytesSent} per blob path (the request's path, without the query). */
+    private final Map<String, java.util.concurrent.atomic.AtomicLong> blobBytesByPath = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Bytes of blob bodies sent to the client for the blob {@code digest} (any repository), as {@link #blobBytesSent}. */
+    public long blobBytesSent(String digest) {
+        return blobBytesByPath.entrySet().stream().filter(e -> e.getKey().endsWith("/blobs/" + digest))
+                .mapToLong(e -> e.getValue().get()).sum();
+    }
+
+    private void sent(String path, long n) {
+        blobBytesSent.addAndGet(n);
+        blobBytesByPath.computeIfAbsent(path, k -> new java.util.concurrent.atomic.AtomicLong()).addAndGet(n);
+    }
     private volatile Rule rule = (method, path, nth) -> null;
     private final Map<String, AtomicInteger> seen = new java.util.concurrent.ConcurrentHashMap<>();
     /**
@@ -252,7 +265,7 @@ public final class FaultyProxy implements AutoCloseable {
                     ex.getResponseHeaders().remove("Content-Range");
                     ex.sendResponseHeaders(200, whole.body().length);
                     ex.getResponseBody().write(whole.body());
-                    blobBytesSent.addAndGet(whole.body().length);
+                    sent(ex.getRequestURI().getPath(), whole.body().length);
                     ex.getResponseBody().close();
                     return;
                 }
@@ -274,7 +287,7 @@ public final class FaultyProxy implements AutoCloseable {
                 drops.incrementAndGet();
                 os.write(out, 0, n);
                 os.flush();
-                blobBytesSent.addAndGet(n);
+                sent(ex.getRequestURI().getPath(), n);
                 if (fault instanceof Fault.StallAt) {
                     try {
                         Thread.sleep(60_000); // never sends the rest; the client's idle timeout must end this
@@ -285,13 +298,13 @@ public final class FaultyProxy implements AutoCloseable {
                 throw new IOException("cutting the body off on purpose");
             }
             if (blob) {
-                blobBytesSent.addAndGet(out.length);
+                sent(ex.getRequestURI().getPath(), out.length);
             }
             if (blob && fault == null && out.length > 1024 && roll() < dropRate) {
                 drops.incrementAndGet();
                 os.write(out, 0, out.length / 2);
                 os.flush();
-                blobBytesSent.addAndGet(out.length / 2 - out.length); // counted in full above
+                sent(ex.getRequestURI().getPath(), out.length / 2 - out.length); // counted in full above
                 throw new IOException("dropping the connection mid-blob on purpose");
             }
             os.write(out);
