@@ -277,16 +277,22 @@ class VerifyingPumpTest {
         };
     }
 
-    @Test
-    void shouldFailAndResetWhenTheSeedIsNotTheStateAtItsOffset() {
-        String content = content();
-        Descriptor blob = descriptorOf(content);
+    /** One whole pass of {@code content} in 64-byte reads, with the digest cloned every 100 bytes. */
+    private static DigestSnapshots pumpedOnce(String content, Descriptor blob) {
         DigestSnapshots snapshots = new DigestSnapshots(100, 100);
         Source s = new Source();
         Sink sink = new Sink();
         VerifyingPump.pumpFrom(BlobStream.of(s, () -> s.aborted = true), BlobSink.of(sink, () -> sink.reset = true),
                 blob, "test", StreamWatch.NONE, 0, snapshots);
         emitAll(s, content, 0, 64);
+        return snapshots;
+    }
+
+    @Test
+    void shouldFailAndResetWhenTheSeedIsNotTheStateAtItsOffset() {
+        String content = content();
+        Descriptor blob = descriptorOf(content);
+        DigestSnapshots snapshots = pumpedOnce(content, blob);
         Source rest = new Source();
         Sink resumed = new Sink();
         Future<Void> seeded = VerifyingPump.pumpSeeded(BlobStream.of(rest, () -> rest.aborted = true),
@@ -301,12 +307,7 @@ class VerifyingPumpTest {
     void shouldFailWhenASeededSourceSendsMoreOrFewerBytesThanTheRestOfTheBlob() {
         String content = content();
         Descriptor blob = descriptorOf(content);
-        DigestSnapshots snapshots = new DigestSnapshots(100, 100);
-        Source s = new Source();
-        Sink sink = new Sink();
-        VerifyingPump.pumpFrom(BlobStream.of(s, () -> s.aborted = true), BlobSink.of(sink, () -> sink.reset = true),
-                blob, "test", StreamWatch.NONE, 0, snapshots);
-        emitAll(s, content, 0, 64);
+        DigestSnapshots snapshots = pumpedOnce(content, blob);
         // the source answers the Range request from the first byte: 1000 bytes after the 300 the seed covers
         Source whole = new Source();
         Sink tooMuch = new Sink();
