@@ -126,7 +126,14 @@ public class NotificationSender {
                 Duration lease = settings.timeout().plusSeconds(30);
                 List<NotificationDeliveries.Delivery> due = deliveries.claimDue(jobs.replica(), now, now.plus(lease),
                         now.minus(lease.multipliedBy(2)), CLAIM_BATCH);
-                due.forEach(this::send);
+                // each delivery's request chain is built on an event loop, not on this poller thread (see RegistryTransport)
+                due.forEach(d -> ((io.vertx.core.impl.VertxInternal) vertx).createEventLoopContext().runOnContext(v -> {
+                    try {
+                        send(d);
+                    } catch (RuntimeException e) {
+                        Log.warnf("sending notification %s failed (sent again after its lease): %s", d.id(), e.getMessage());
+                    }
+                }));
                 if (due.size() == CLAIM_BATCH) {
                     again.set(true);
                 }
@@ -180,9 +187,11 @@ public class NotificationSender {
                 return;
             }
             var resp = ar.result();
-            resp.handler(b -> { }); // the body is not read: drained and dropped
-            resp.exceptionHandler(t -> answer.tryComplete(new Answer(resp.statusCode(), null, resp.getHeader("Retry-After"))));
-            resp.endHandler(v -> answer.tryComplete(new Answer(resp.statusCode(), null, resp.getHeader("Retry-After"))));
+            Answer got = new Answer(resp.statusCode(), null, resp.getHeader("Retry-After"));
+            // the body is not read (Vert.x drops chunks no handler takes); the answer counts once it ended or was cut
+            // off. end() is a future, so it also holds for an answer that ended before this ran (a handler set then
+            // would throw "Response already ended", and the attempt was once recorded with no status)
+            resp.end().onComplete(ended -> answer.tryComplete(got));
         });
         answer.future().onComplete(ar -> {
             vertx.cancelTimer(deadline);
