@@ -19,9 +19,6 @@ import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -51,12 +48,7 @@ class StoredHooksTest {
     record Setup(int port, String notifying, String destination) {
         static synchronized Setup get() {
             if (System.getProperty("storedhookstest.port") == null) {
-                int port;
-                try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-                    port = s.getLocalPort();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+                int port = dev.ferry.testing.ReservedPorts.belowEphemeralRange();
                 RegistryProcess destination = RegistryProcess.anonymous();
                 RegistryProcess notifying = RegistryProcess.custom(true, "notifications:\n"
                         + "  endpoints:\n"
