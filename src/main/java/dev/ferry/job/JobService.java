@@ -603,15 +603,22 @@ public class JobService {
 
     /** The job with live progress if it runs here; empty when unknown or not visible to {@code caller} (null = any). */
     public Optional<Job> find(String id, String caller) {
-        return store.find(id).filter(s -> caller == null || caller.equals(s.caller())).map(s -> withLiveProgress(s.job()));
+        // What this replica knows is read before the store: a job whose end is written between the two reads is then
+        // found either ended in the store or ended here, never as the stale "running" row read just before the write
+        // (a retry right after a sync answered "failed" was once refused as "still running").
+        Job ended = endedNotStored.get(id);
+        Active a = active.get(id);
+        return store.find(id).filter(s -> caller == null || caller.equals(s.caller())).map(s -> withLiveProgress(s.job(), ended, a));
     }
 
     private Job withLiveProgress(Job stored) {
-        Job ended = endedNotStored.get(stored.id());
+        return withLiveProgress(stored, endedNotStored.get(stored.id()), active.get(stored.id()));
+    }
+
+    private Job withLiveProgress(Job stored, Job ended, Active a) {
         if (ended != null && !stored.state().isTerminal()) {
             return ended;
         }
-        Active a = active.get(stored.id());
         if (a == null || stored.state().isTerminal()) {
             return stored;
         }
